@@ -1,0 +1,518 @@
+//! Splitting an input into lines, in parallel.
+//!
+//! The input is cut into blocks of whole lines. A line belongs to the block
+//! its first byte falls in, so every line is seen exactly once, by one sink,
+//! however long it is. Lines are numbered per block while reading (blocks
+//! finish out of order) and turned into file line numbers at the end by
+//! [`ReadSummary::line_number`].
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread;
+
+use crate::source::{Body, InputError, Opened};
+
+/// Where a line sits: its block and its index within that block. Turn it
+/// into a 1-based line number with [`ReadSummary::line_number`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineId {
+    /// The block's index, in input order.
+    pub block: u32,
+    /// The line's index within its block.
+    pub line: u32,
+}
+
+/// Receives lines. Each thread gets its own sink (see [`read_lines`]); a
+/// sink sees its blocks in increasing order, and the lines of a block in
+/// input order.
+pub trait LineSink: Send {
+    /// Called once per line, without its trailing `\n`.
+    fn line(&mut self, line: &[u8], id: LineId);
+}
+
+/// How to read.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Worker threads; 0 means one per available core.
+    pub threads: usize,
+    /// Target size of a block in bytes.
+    pub block_size: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            threads: 0,
+            block_size: 8 << 20,
+        }
+    }
+}
+
+impl ReadOptions {
+    fn worker_count(&self) -> usize {
+        match self.threads {
+            0 => thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+/// What reading found, besides the lines themselves.
+#[derive(Debug, Default)]
+pub struct ReadSummary {
+    /// Bytes of (decompressed) input read.
+    pub bytes: u64,
+    /// Lines read, including empty ones.
+    pub lines: u64,
+    /// The last line, when it has no terminating newline.
+    pub unterminated_last_line: Option<LineId>,
+    /// An error that stopped reading early, after `bytes` bytes: typically a
+    /// truncated or corrupt compressed stream. Every line before it was read.
+    pub stopped_by: Option<io::Error>,
+    /// Lines per block, indexed by block.
+    block_lines: Vec<u32>,
+    /// Lines in all blocks before each block; filled by `finish`.
+    block_starts: Vec<u64>,
+}
+
+impl ReadSummary {
+    /// The 1-based line number of a line in the input.
+    pub fn line_number(&self, id: LineId) -> u64 {
+        self.block_starts.get(id.block as usize).copied().unwrap_or(0) + u64::from(id.line) + 1
+    }
+
+    fn record_block(&mut self, block: u32, lines: u32) {
+        let index = block as usize;
+        if self.block_lines.len() <= index {
+            self.block_lines.resize(index + 1, 0);
+        }
+        self.block_lines[index] = lines;
+    }
+
+    fn finish(&mut self) {
+        let mut start = 0u64;
+        self.block_starts = self
+            .block_lines
+            .iter()
+            .map(|&n| {
+                let here = start;
+                start += u64::from(n);
+                here
+            })
+            .collect();
+        self.lines = start;
+    }
+}
+
+/// Reads every line of `input`, giving each worker thread its own sink made
+/// by `make_sink`, and returns the sinks for the caller to merge.
+///
+/// Plain files are read with positional reads by every worker; other inputs
+/// are read (and decompressed) by the calling thread while the workers
+/// process blocks. Errors opening the input are reported before any line is
+/// read; an error part-way through a stream ends reading and is returned in
+/// [`ReadSummary::stopped_by`]: the lines before it are still valid.
+pub fn read_lines<S, F>(
+    input: Opened,
+    options: &ReadOptions,
+    make_sink: F,
+) -> Result<(Vec<S>, ReadSummary), InputError>
+where
+    S: LineSink,
+    F: Fn() -> S + Sync,
+{
+    let workers = options.worker_count().max(1);
+    let block_size = options.block_size.max(1);
+    let consumed = input.consumed();
+    let (sinks, mut summary) = match input.body {
+        Body::File { file, len } => read_file(&file, len, workers, block_size, &consumed, &make_sink)?,
+        Body::Stream(reader) => read_stream(reader, workers, block_size, &make_sink),
+    };
+    summary.finish();
+    if summary.bytes == 0 {
+        return Err(match summary.stopped_by.take() {
+            Some(err) => InputError::Unreadable(err),
+            None => InputError::Empty,
+        });
+    }
+    Ok((sinks, summary))
+}
+
+/// Splits one block into lines and feeds them to `sink`; returns the line count.
+fn feed_block<S: LineSink>(sink: &mut S, block: u32, data: &[u8]) -> u32 {
+    let mut count = 0u32;
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', data) {
+        sink.line(&data[start..end], LineId { block, line: count });
+        count += 1;
+        start = end + 1;
+    }
+    if start < data.len() {
+        sink.line(&data[start..], LineId { block, line: count });
+        count += 1;
+    }
+    count
+}
+
+type Blocks = Vec<(u32, u32)>;
+
+fn read_file<S, F>(
+    file: &File,
+    len: u64,
+    workers: usize,
+    block_size: usize,
+    consumed: &AtomicU64,
+    make_sink: &F,
+) -> Result<(Vec<S>, ReadSummary), InputError>
+where
+    S: LineSink,
+    F: Fn() -> S + Sync,
+{
+    let next_block = AtomicU64::new(0);
+    let results: Vec<io::Result<(S, Blocks, bool)>> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut sink = make_sink();
+                    let mut reader = BlockReader::new(file, len);
+                    let mut blocks = Vec::new();
+                    let mut unterminated = false;
+                    loop {
+                        let index = next_block.fetch_add(1, Ordering::Relaxed);
+                        let start = index * block_size as u64;
+                        if start >= len {
+                            break;
+                        }
+                        let end = (start + block_size as u64).min(len);
+                        let (lines, reaches_eof) = reader.lines_of_block(start, end)?;
+                        let block = index as u32;
+                        let count = feed_block(&mut sink, block, lines);
+                        unterminated |= reaches_eof;
+                        blocks.push((block, count));
+                        consumed.fetch_add(end - start, Ordering::Relaxed);
+                    }
+                    Ok((sink, blocks, unterminated))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("reader thread panicked"))
+            .collect()
+    });
+    let mut summary = ReadSummary {
+        bytes: len,
+        ..ReadSummary::default()
+    };
+    let mut sinks = Vec::with_capacity(results.len());
+    let mut unterminated = false;
+    for result in results {
+        let (sink, blocks, last_open) = result.map_err(InputError::Unreadable)?;
+        for (block, count) in blocks {
+            summary.record_block(block, count);
+        }
+        unterminated |= last_open;
+        sinks.push(sink);
+    }
+    if unterminated {
+        summary.unterminated_last_line = last_line_id(&summary);
+    }
+    Ok((sinks, summary))
+}
+
+/// The id of the last line read, found from the per-block counts.
+fn last_line_id(summary: &ReadSummary) -> Option<LineId> {
+    summary
+        .block_lines
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, n)| **n > 0)
+        .map(|(block, n)| LineId {
+            block: block as u32,
+            line: n - 1,
+        })
+}
+
+/// Reads the lines that start within a byte range of a file, extending past
+/// the range's end to finish the last line. Its buffer is reused from block
+/// to block and only grows for lines longer than a block.
+struct BlockReader<'f> {
+    file: &'f File,
+    len: u64,
+    buf: Vec<u8>,
+}
+
+impl<'f> BlockReader<'f> {
+    fn new(file: &'f File, len: u64) -> Self {
+        BlockReader {
+            file,
+            len,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Returns the bytes of the lines whose first byte lies in `start..end`,
+    /// and whether the last of them runs to the end of the file without a
+    /// newline.
+    fn lines_of_block(&mut self, start: u64, end: u64) -> io::Result<(&[u8], bool)> {
+        // Read from one byte early, to see whether `start` begins a line.
+        let base = start.saturating_sub(1);
+        let mut filled = self.fill(base, 0, (end - base) as usize + 4096)?;
+        let first = if start == 0 {
+            0
+        } else {
+            loop {
+                if let Some(nl) = memchr::memchr(b'\n', &self.buf[..filled]) {
+                    break nl + 1;
+                }
+                // The line starting before this block runs past its end.
+                if base + filled as u64 >= end {
+                    return Ok((&[], false));
+                }
+                filled = self.fill(base, filled, filled)?;
+            }
+        };
+        if base + first as u64 >= end {
+            return Ok((&[], false));
+        }
+        // Extend until the line containing byte `end - 1` is complete.
+        let last_needed = (end - 1 - base) as usize;
+        loop {
+            let search_from = last_needed.min(filled);
+            if let Some(nl) = memchr::memchr(b'\n', &self.buf[search_from..filled]) {
+                return Ok((&self.buf[first..search_from + nl + 1], false));
+            }
+            if base + filled as u64 >= self.len {
+                return Ok((&self.buf[first..filled], filled > first));
+            }
+            let more = filled.max(64 << 10);
+            filled = self.fill(base, filled, more)?;
+        }
+    }
+
+    /// Reads up to `more` bytes at file offset `base + filled` into the
+    /// buffer after the `filled` bytes already there; returns the new fill.
+    fn fill(&mut self, base: u64, filled: usize, more: usize) -> io::Result<usize> {
+        let offset = base + filled as u64;
+        let want = more.min((self.len - offset.min(self.len)) as usize);
+        if self.buf.len() < filled + want {
+            self.buf.resize(filled + want, 0);
+        }
+        let mut got = 0;
+        while got < want {
+            match self.file.read_at(&mut self.buf[filled + got..filled + want], offset + got as u64) {
+                Ok(0) => break, // the file shrank while we read it
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled + got)
+    }
+}
+
+/// A block read from a stream, handed from the reading thread to a worker.
+struct StreamBlock {
+    index: u32,
+    data: Vec<u8>,
+}
+
+fn read_stream<S, F>(
+    mut reader: Box<dyn Read + Send>,
+    workers: usize,
+    block_size: usize,
+    make_sink: &F,
+) -> (Vec<S>, ReadSummary)
+where
+    S: LineSink,
+    F: Fn() -> S + Sync,
+{
+    // Blocks travel to the workers through `to_workers` and come back empty
+    // through `recycle`, so no more than `workers + 2` buffers ever exist.
+    let (to_workers, from_reader) = mpsc::sync_channel::<StreamBlock>(workers);
+    let from_reader = Mutex::new(from_reader);
+    let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
+    let mut summary = ReadSummary::default();
+
+    let results: Vec<(S, Blocks)> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let from_reader = &from_reader;
+                let recycle = recycle.clone();
+                scope.spawn(move || {
+                    let mut sink = make_sink();
+                    let mut blocks = Vec::new();
+                    loop {
+                        let next = from_reader.lock().expect("block queue poisoned").recv();
+                        let Ok(block) = next else { break };
+                        let count = feed_block(&mut sink, block.index, &block.data);
+                        blocks.push((block.index, count));
+                        let _ = recycle.send(block.data);
+                    }
+                    (sink, blocks)
+                })
+            })
+            .collect();
+        drop(recycle);
+
+        let mut carry: Vec<u8> = Vec::new();
+        let mut index = 0u32;
+        let mut buffers_made = 0;
+        loop {
+            let mut data = match recycled.try_recv() {
+                Ok(buf) => buf,
+                Err(_) if buffers_made < workers + 2 => {
+                    buffers_made += 1;
+                    Vec::with_capacity(block_size + (64 << 10))
+                }
+                Err(_) => recycled.recv().unwrap_or_default(),
+            };
+            data.clear();
+            data.append(&mut carry);
+            // Read at least a block, and on until a line ends in it.
+            let at_end = loop {
+                let searched = data.len();
+                let (at_end, error) = fill_block(&mut *reader, &mut data, block_size);
+                if error.is_some() {
+                    summary.stopped_by = error;
+                }
+                if at_end || memchr::memchr(b'\n', &data[searched..]).is_some() {
+                    break at_end;
+                }
+            };
+            if !at_end {
+                // The partial last line goes to the next block.
+                let nl = memchr::memrchr(b'\n', &data).expect("the loop above found a newline");
+                carry.extend_from_slice(&data[nl + 1..]);
+                data.truncate(nl + 1);
+            }
+            if !data.is_empty() {
+                summary.bytes += data.len() as u64;
+                if at_end && !data.ends_with(b"\n") {
+                    summary.unterminated_last_line = Some(LineId {
+                        block: index,
+                        line: memchr::memchr_iter(b'\n', &data).count() as u32,
+                    });
+                }
+                if to_workers.send(StreamBlock { index, data }).is_err() {
+                    break;
+                }
+                index += 1;
+            }
+            if at_end {
+                break;
+            }
+        }
+        drop(to_workers);
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("reader thread panicked"))
+            .collect()
+    });
+
+    let mut sinks = Vec::with_capacity(results.len());
+    for (sink, blocks) in results {
+        for (block, count) in blocks {
+            summary.record_block(block, count);
+        }
+        sinks.push(sink);
+    }
+    (sinks, summary)
+}
+
+/// Appends to `data` from `reader` until it holds a block's worth of bytes
+/// (or one more block, when it already held a block) or the stream ends.
+/// Returns whether the stream ended, and the error that ended it early.
+fn fill_block(reader: &mut dyn Read, data: &mut Vec<u8>, block_size: usize) -> (bool, Option<io::Error>) {
+    let want = if data.len() < block_size {
+        block_size - data.len()
+    } else {
+        block_size
+    };
+    let before = data.len();
+    match reader.take(want as u64).read_to_end(data) {
+        Ok(_) => (data.len() - before < want, None),
+        Err(err) => (true, Some(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Collects every line with its id.
+    #[derive(Default)]
+    struct Collect(Vec<(LineId, Vec<u8>)>);
+
+    impl LineSink for Collect {
+        fn line(&mut self, line: &[u8], id: LineId) {
+            self.0.push((id, line.to_vec()));
+        }
+    }
+
+    fn numbered_lines(content: &[u8], options: &ReadOptions, stream: bool) -> (Vec<(u64, Vec<u8>)>, ReadSummary) {
+        let dir = std::env::temp_dir().join(format!("heapsift-lines-{}-{}-{stream}-{}", std::process::id(), content.len(), options.block_size));
+        std::fs::write(&dir, content).unwrap();
+        if stream {
+            let mut gz = flate2::write::GzEncoder::new(File::create(&dir).unwrap(), flate2::Compression::fast());
+            gz.write_all(content).unwrap();
+            gz.finish().unwrap();
+        }
+        let opened = crate::open(&crate::Input::Path(dir.clone())).unwrap();
+        let (sinks, summary) = read_lines(opened, options, Collect::default).unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        let mut lines: Vec<_> = sinks
+            .into_iter()
+            .flat_map(|s| s.0)
+            .map(|(id, l)| (summary.line_number(id), l))
+            .collect();
+        lines.sort();
+        (lines, summary)
+    }
+
+    fn expected(content: &[u8]) -> Vec<(u64, Vec<u8>)> {
+        let mut parts: Vec<&[u8]> = content.split(|&b| b == b'\n').collect();
+        if content.ends_with(b"\n") {
+            parts.pop();
+        }
+        parts.into_iter().enumerate().map(|(i, l)| (i as u64 + 1, l.to_vec())).collect()
+    }
+
+    #[test]
+    fn every_line_once_whatever_the_block_size() {
+        let mut content = Vec::new();
+        for i in 0..500 {
+            let len = (i * 37) % 300;
+            content.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, len));
+            content.push(b'\n');
+        }
+        content.extend(std::iter::repeat_n(b'z', 5000)); // a long unterminated last line
+        for stream in [false, true] {
+            for block_size in [1, 7, 64, 299, 300, 301, 4096, 1 << 20] {
+                let options = ReadOptions { threads: 3, block_size };
+                let (lines, summary) = numbered_lines(&content, &options, stream);
+                assert_eq!(lines, expected(&content), "block size {block_size}, stream {stream}");
+                assert_eq!(summary.lines, 501);
+                assert_eq!(summary.bytes, content.len() as u64);
+                let last = summary.unterminated_last_line.expect("last line has no newline");
+                assert_eq!(summary.line_number(last), 501);
+            }
+        }
+    }
+
+    #[test]
+    fn terminated_input_has_no_open_last_line() {
+        let content = b"one\ntwo\n\nfour\n";
+        for stream in [false, true] {
+            let (lines, summary) = numbered_lines(content, &ReadOptions { threads: 2, block_size: 3 }, stream);
+            assert_eq!(lines, expected(content));
+            assert!(summary.unterminated_last_line.is_none());
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! A byte cursor with the JSON scanning steps the record parser needs.
+
+/// Why scanning stopped; turned into a [`crate::RejectReason`] by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Malformed;
+
+pub(crate) type Scan<T> = Result<T, Malformed>;
+
+pub(crate) struct Cursor<'a> {
+    pub bytes: &'a [u8],
+    pub pos: usize,
+}
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Cursor { bytes, pos: 0 }
+    }
+
+    #[inline]
+    pub fn skip_ws(&mut self) {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if !is_ws(b) {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    #[inline]
+    pub fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline]
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+
+    #[inline]
+    pub fn expect(&mut self, byte: u8) -> Scan<()> {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Malformed)
+        }
+    }
+
+    /// Reads a JSON string whose opening quote is at the cursor; returns its
+    /// raw (still escaped) content and whether it holds any escape.
+    #[inline]
+    pub fn string(&mut self) -> Scan<(&'a [u8], bool)> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            let rest = &self.bytes[self.pos..];
+            match memchr::memchr2(b'"', b'\\', rest) {
+                Some(i) if rest[i] == b'"' => {
+                    self.pos += i + 1;
+                    return Ok((&self.bytes[start..self.pos - 1], escaped));
+                }
+                Some(i) => {
+                    escaped = true;
+                    self.pos += i + 2; // the backslash and the byte it escapes
+                    if self.pos > self.bytes.len() {
+                        return Err(Malformed);
+                    }
+                }
+                None => return Err(Malformed),
+            }
+        }
+    }
+
+    /// Reads a string that Ruby may have written without escaping. It ends
+    /// at the first `"` after which the line goes on as Ruby's layout does:
+    /// `, "key":` or the object's final `}`. Returns the raw content.
+    pub fn raw_string(&mut self) -> Scan<&'a [u8]> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let mut from = start;
+        while let Some(i) = memchr::memchr(b'"', &self.bytes[from..]) {
+            let quote = from + i;
+            if continues_after_value(&self.bytes[quote + 1..]) {
+                self.pos = quote + 1;
+                return Ok(&self.bytes[start..quote]);
+            }
+            from = quote + 1;
+        }
+        Err(Malformed)
+    }
+
+    /// Reads an unsigned decimal integer, or returns `None` (having skipped
+    /// the value) when the value is anything else.
+    #[inline]
+    pub fn unsigned(&mut self) -> Scan<Option<u64>> {
+        let start = self.pos;
+        let mut value: u64 = 0;
+        let mut overflow = false;
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))) {
+                Some(v) => value = v,
+                None => overflow = true,
+            }
+            self.pos += 1;
+        }
+        let ends_cleanly = matches!(self.peek(), None | Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n'));
+        if self.pos > start && ends_cleanly && !overflow {
+            Ok(Some(value))
+        } else {
+            self.pos = start;
+            self.skip_value()?;
+            Ok(None)
+        }
+    }
+
+    /// Reads an array, returning its raw content (between the brackets) and
+    /// how many elements it has.
+    pub fn array(&mut self) -> Scan<(&'a [u8], u32)> {
+        self.expect(b'[')?;
+        let start = self.pos;
+        let mut count = 0u32;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok((&self.bytes[start..self.pos - 1], 0));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() == Some(b'"') {
+                self.string()?;
+            } else {
+                self.skip_value()?;
+            }
+            count += 1;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok((&self.bytes[start..self.pos - 1], count));
+                }
+                _ => return Err(Malformed),
+            }
+        }
+    }
+
+    /// Skips any JSON value.
+    pub fn skip_value(&mut self) -> Scan<()> {
+        match self.peek() {
+            Some(b'"') => self.string().map(drop),
+            Some(b'[') => self.array().map(drop),
+            Some(b'{') => {
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip_ws();
+                    self.string()?;
+                    self.skip_ws();
+                    self.expect(b':')?;
+                    self.skip_ws();
+                    self.skip_value()?;
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(Malformed),
+                    }
+                }
+            }
+            Some(_) => {
+                // A number, true, false or null.
+                let start = self.pos;
+                while let Some(&b) = self.bytes.get(self.pos) {
+                    if !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.')) {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                if self.pos > start { Ok(()) } else { Err(Malformed) }
+            }
+            None => Err(Malformed),
+        }
+    }
+}
+
+/// Whether `rest`, the bytes after a candidate closing quote of a raw string,
+/// continue a record as Ruby writes it: `, "key":` or `}` and the line's end.
+fn continues_after_value(rest: &[u8]) -> bool {
+    let mut c = Cursor::new(rest);
+    c.skip_ws();
+    match c.peek() {
+        Some(b'}') => {
+            c.pos += 1;
+            c.skip_ws();
+            c.at_end()
+        }
+        Some(b',') => {
+            c.pos += 1;
+            c.skip_ws();
+            if c.expect(b'"').is_err() {
+                return false;
+            }
+            let key_start = c.pos;
+            while let Some(&b) = c.bytes.get(c.pos) {
+                if !(b.is_ascii_alphanumeric() || b == b'_') {
+                    break;
+                }
+                c.pos += 1;
+            }
+            if c.pos == key_start || c.expect(b'"').is_err() {
+                return false;
+            }
+            c.skip_ws();
+            c.peek() == Some(b':')
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_end_at_the_first_unescaped_quote() {
+        let mut c = Cursor::new(br#""a\"b\\" rest"#);
+        assert_eq!(c.string(), Ok((&br#"a\"b\\"#[..], true)));
+        assert_eq!(&c.bytes[c.pos..], b" rest");
+    }
+
+    #[test]
+    fn raw_strings_end_where_the_record_goes_on() {
+        let mut c = Cursor::new(br#""/tmp/we"ird\dir/f.rb", "line":3}"#);
+        assert_eq!(c.raw_string(), Ok(&br#"/tmp/we"ird\dir/f.rb"#[..]));
+        let mut c = Cursor::new(br#""a", b", "line" : 3}"#);
+        assert_eq!(c.raw_string(), Ok(&br#"a", b"#[..]));
+        let mut c = Cursor::new(br#""last"}  "#);
+        assert_eq!(c.raw_string(), Ok(&b"last"[..]));
+        let mut c = Cursor::new(br#""never closed, "#);
+        assert_eq!(c.raw_string(), Err(Malformed));
+    }
+
+    #[test]
+    fn arrays_count_their_elements() {
+        let mut c = Cursor::new(br#"["0x1", "0x2","0x1" ] x"#);
+        let (raw, n) = c.array().unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(raw, br#""0x1", "0x2","0x1" "#);
+        assert_eq!(Cursor::new(b"[ ]").array(), Ok((&b" "[..], 0)));
+        assert_eq!(Cursor::new(br#"["a", ]"#).array(), Err(Malformed));
+        assert_eq!(Cursor::new(br#"["a""#).array(), Err(Malformed));
+    }
+
+    #[test]
+    fn unsigned_numbers_or_none() {
+        assert_eq!(Cursor::new(b"42,").unsigned(), Ok(Some(42)));
+        assert_eq!(Cursor::new(b"42").unsigned(), Ok(Some(42)));
+        assert_eq!(Cursor::new(b"-1,").unsigned(), Ok(None));
+        assert_eq!(Cursor::new(b"1.5,").unsigned(), Ok(None));
+        assert_eq!(Cursor::new(b"null}").unsigned(), Ok(None));
+        assert_eq!(Cursor::new(b"99999999999999999999999,").unsigned(), Ok(None));
+    }
+
+    #[test]
+    fn nested_values_are_skipped() {
+        let mut c = Cursor::new(br#"{"a":[1,{"b":"}"}], "c":true} tail"#);
+        c.skip_value().unwrap();
+        assert_eq!(&c.bytes[c.pos..], b" tail");
+    }
+}

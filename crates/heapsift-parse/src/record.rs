@@ -1,0 +1,318 @@
+//! One line of a dump, parsed into a [`Record`].
+
+use crate::cursor::{Cursor, Malformed, Scan};
+use crate::strings::{decode_json_string, is_strict_json_string, parse_address};
+use std::borrow::Cow;
+
+/// One record (line) of a heap dump, borrowing from the line.
+///
+/// Only the fields heapsift uses are kept; any other field is checked for
+/// well-formedness and skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// The `type` field, e.g. `STRING`, `ROOT`, `SHAPE`.
+    pub kind: &'a [u8],
+    /// The `address` field's text, e.g. `0x7f00c0ffee08`.
+    pub address: Option<&'a [u8]>,
+    /// The `class` field's text: the address of the klass word.
+    pub class: Option<&'a [u8]>,
+    /// `generation`: `GC.count` when the object was allocated (traced objects).
+    pub generation: Option<u64>,
+    /// `memsize` in bytes, slot included.
+    pub memsize: Option<u64>,
+    /// `file` where the object was allocated, exactly as Ruby wrote it.
+    pub file: Option<&'a [u8]>,
+    /// `line` where the object was allocated.
+    pub line: Option<u64>,
+    /// The raw content of the `references` array (between the brackets).
+    pub references: Option<&'a [u8]>,
+    /// How many entries `references` has (duplicates included).
+    pub reference_count: u32,
+    /// The `value` field, still JSON-escaped, when it is a string.
+    pub value: Option<&'a [u8]>,
+    /// Whether `value` holds escapes and needs [`decode_json_string`].
+    pub value_escaped: bool,
+    /// The `name` field (classes and modules), as written.
+    pub name: Option<&'a [u8]>,
+    /// The `root` category of ROOT records, e.g. `vm`.
+    pub root: Option<&'a [u8]>,
+}
+
+impl Record<'_> {
+    /// `gen(r)` in the reports: the generation, or 0 when absent.
+    pub fn generation_or_zero(&self) -> u64 {
+        self.generation.unwrap_or(0)
+    }
+
+    /// `memsize(r)` in the reports: the memsize, or 0 when absent.
+    pub fn memsize_or_zero(&self) -> u64 {
+        self.memsize.unwrap_or(0)
+    }
+
+    /// The numeric address, when present and readable.
+    pub fn address_value(&self) -> Option<u64> {
+        self.address.and_then(parse_address)
+    }
+
+    /// The numeric `class` address, when present and readable.
+    pub fn class_value(&self) -> Option<u64> {
+        self.class.and_then(parse_address)
+    }
+
+    /// The string's value, unescaped (STRING and SYMBOL records).
+    pub fn value_bytes(&self) -> Option<Cow<'_, [u8]>> {
+        self.value.map(|raw| {
+            if self.value_escaped {
+                Cow::Owned(decode_json_string(raw))
+            } else {
+                Cow::Borrowed(raw)
+            }
+        })
+    }
+
+    /// The class or module name, unescaped when Ruby escaped it (3.3.7+),
+    /// as written otherwise.
+    pub fn name_bytes(&self) -> Option<Cow<'_, [u8]>> {
+        self.name.map(|raw| {
+            if memchr::memchr(b'\\', raw).is_some() && is_strict_json_string(raw) {
+                Cow::Owned(decode_json_string(raw))
+            } else {
+                Cow::Borrowed(raw)
+            }
+        })
+    }
+}
+
+/// Why a non-empty line is not a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// The line is not a well-formed JSON object, even allowing for Ruby's
+    /// known output bugs.
+    Malformed,
+    /// The line is a JSON object without a string `type`.
+    NoType,
+}
+
+/// The result of parsing one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// An empty or all-whitespace line.
+    Blank,
+    /// A record.
+    Record {
+        /// The record's fields.
+        record: Record<'a>,
+        /// Whether strict JSON would reject the line, and the record was read
+        /// by following Ruby's layout instead.
+        recovered: bool,
+    },
+    /// A line that is not a record.
+    Rejected(RejectReason),
+}
+
+/// Parses one line of a dump (without its newline).
+pub fn parse_line(line: &[u8]) -> Parsed<'_> {
+    let mut cursor = Cursor::new(line);
+    cursor.skip_ws();
+    if cursor.at_end() {
+        return Parsed::Blank;
+    }
+    let mut record = Record::default();
+    let mut has_type = false;
+    match parse_object(&mut cursor, &mut record, &mut has_type) {
+        Err(Malformed) => Parsed::Rejected(RejectReason::Malformed),
+        Ok(_) if !has_type => Parsed::Rejected(RejectReason::NoType),
+        Ok(recovered) => Parsed::Record { record, recovered },
+    }
+}
+
+/// Parses the top-level object; returns whether any raw field needed
+/// recovery.
+fn parse_object<'a>(c: &mut Cursor<'a>, record: &mut Record<'a>, has_type: &mut bool) -> Scan<bool> {
+    let mut recovered = false;
+    c.expect(b'{')?;
+    c.skip_ws();
+    if c.peek() == Some(b'}') {
+        c.pos += 1;
+    } else {
+        loop {
+            c.skip_ws();
+            let (key, _) = c.string()?;
+            c.skip_ws();
+            c.expect(b':')?;
+            c.skip_ws();
+            match key {
+                b"type" => {
+                    if c.peek() == Some(b'"') {
+                        record.kind = c.string()?.0;
+                        *has_type = true;
+                    } else {
+                        c.skip_value()?;
+                    }
+                }
+                b"address" => record.address = string_field(c)?,
+                b"class" => record.class = string_field(c)?,
+                b"generation" => record.generation = c.unsigned()?,
+                b"memsize" => record.memsize = c.unsigned()?,
+                b"line" => record.line = c.unsigned()?,
+                b"references" => {
+                    if c.peek() == Some(b'[') {
+                        let (raw, count) = c.array()?;
+                        record.references = Some(raw);
+                        record.reference_count = count;
+                    } else {
+                        c.skip_value()?;
+                    }
+                }
+                b"value" => {
+                    if c.peek() == Some(b'"') {
+                        let (raw, escaped) = c.string()?;
+                        record.value = Some(raw);
+                        record.value_escaped = escaped;
+                    } else {
+                        c.skip_value()?;
+                    }
+                }
+                b"root" => record.root = string_field(c)?,
+                b"file" => record.file = raw_field(c, &mut recovered)?,
+                b"name" => record.name = raw_field(c, &mut recovered)?,
+                b"method" | b"struct" | b"real_class_name" => {
+                    raw_field(c, &mut recovered)?;
+                }
+                _ => c.skip_value()?,
+            }
+            c.skip_ws();
+            match c.peek() {
+                Some(b',') => c.pos += 1,
+                Some(b'}') => {
+                    c.pos += 1;
+                    break;
+                }
+                _ => return Err(Malformed),
+            }
+        }
+    }
+    c.skip_ws();
+    if c.at_end() { Ok(recovered) } else { Err(Malformed) }
+}
+
+/// A field that should hold a string; other values are skipped.
+fn string_field<'a>(c: &mut Cursor<'a>) -> Scan<Option<&'a [u8]>> {
+    if c.peek() == Some(b'"') {
+        Ok(Some(c.string()?.0))
+    } else {
+        c.skip_value()?;
+        Ok(None)
+    }
+}
+
+/// A field Ruby may write without escaping; flags `recovered` when the text
+/// is not a valid JSON string.
+fn raw_field<'a>(c: &mut Cursor<'a>, recovered: &mut bool) -> Scan<Option<&'a [u8]>> {
+    if c.peek() != Some(b'"') {
+        c.skip_value()?;
+        return Ok(None);
+    }
+    let raw = c.raw_string()?;
+    if !is_strict_json_string(raw) {
+        *recovered = true;
+    }
+    Ok(Some(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(line: &[u8]) -> (Record<'_>, bool) {
+        match parse_line(line) {
+            Parsed::Record { record, recovered } => (record, recovered),
+            other => panic!("not a record: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_ruby_3_1_line() {
+        let line = br#"{"address":"0x7f30cc77e440", "type":"STRING", "class":"0x7f30d295e458", "embedded":true, "bytesize":2, "value":"43", "encoding":"US-ASCII", "file":"/gems/ar/associations.rb", "line":133, "method":"to_s", "generation":68, "memsize":40, "flags":{"wb_protected":true, "old":true}}"#;
+        let (r, recovered) = record(line);
+        assert!(!recovered);
+        assert_eq!(r.kind, b"STRING");
+        assert_eq!(r.address_value(), Some(0x7f30cc77e440));
+        assert_eq!(r.class_value(), Some(0x7f30d295e458));
+        assert_eq!(r.value, Some(&b"43"[..]));
+        assert_eq!(r.file, Some(&b"/gems/ar/associations.rb"[..]));
+        assert_eq!((r.line, r.generation, r.memsize), (Some(133), Some(68), Some(40)));
+        assert_eq!(r.reference_count, 0);
+    }
+
+    #[test]
+    fn any_field_order_and_whitespace() {
+        let (r, _) = record(b" {  \"memsize\" :\t12 ,\"references\" : [ \"0x1\" , \"0x2\" ] , \"type\" : \"ARRAY\" , \"extra\": {\"x\": [1, 2]} }\r");
+        assert_eq!(r.kind, b"ARRAY");
+        assert_eq!(r.memsize, Some(12));
+        assert_eq!(r.reference_count, 2);
+    }
+
+    #[test]
+    fn the_unescaped_file_path_of_ruby_3_1_is_recovered() {
+        let line = br#"{"address":"0x1", "type":"STRING", "file":"/tmp/we"ird\dir/f.rb", "line":3, "generation":9}"#;
+        let (r, recovered) = record(line);
+        assert!(recovered);
+        assert_eq!(r.file, Some(&br#"/tmp/we"ird\dir/f.rb"#[..]));
+        assert_eq!((r.line, r.generation), (Some(3), Some(9)));
+    }
+
+    #[test]
+    fn broken_method_bytes_of_ruby_3_0_are_recovered() {
+        let line = b"{\"address\":\"0x1\", \"type\":\"STRING\", \"file\":\"a.rb\", \"line\":1, \"method\":\"utf8_m\\u00ff\0\0\0\0\0\0\\u00ff\0\"\0\0\0\0thod\", \"generation\":4}";
+        let (r, recovered) = record(line);
+        assert!(recovered);
+        assert_eq!(r.generation, Some(4));
+    }
+
+    #[test]
+    fn escaped_and_raw_names() {
+        let (r, recovered) = record(br#"{"type":"CLASS", "name":"Foo\"Bar"}"#);
+        assert!(!recovered);
+        assert_eq!(r.name_bytes().unwrap().as_ref(), b"Foo\"Bar");
+        let (r, recovered) = record(br##"{"type":"CLASS", "name":"#<weird "name">"}"##);
+        assert!(recovered);
+        assert_eq!(r.name_bytes().unwrap().as_ref(), b"#<weird \"name\">");
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_record() {
+        use RejectReason::*;
+        assert_eq!(parse_line(b"   "), Parsed::Blank);
+        assert_eq!(parse_line(b"garbage"), Parsed::Rejected(Malformed));
+        assert_eq!(parse_line(b"{\"address\":\"0x1\", \"type\":\"STR"), Parsed::Rejected(Malformed));
+        assert_eq!(parse_line(b"{\"address\":\"0x1\"}"), Parsed::Rejected(NoType));
+        assert_eq!(parse_line(b"{\"type\":5}"), Parsed::Rejected(NoType));
+        assert_eq!(parse_line(b"{\"type\":\"ROOT\"} x"), Parsed::Rejected(Malformed));
+        assert_eq!(parse_line(b"\x89PNG\r\n"), Parsed::Rejected(Malformed));
+        assert_eq!(parse_line(b"[1,2]"), Parsed::Rejected(Malformed));
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_valid_lines() {
+        let lines: &[&[u8]] = &[
+            br#"{"type":"ROOT", "root":"vm", "references":["0x7f1", "0x7f2", "0x7f1"]}"#,
+            br#"{"address":"0x1000", "type":"SHAPE", "id":1, "parent_id":0, "depth":2, "shape_type":"IVAR", "edge_name":"@x", "edges":0, "memsize":24}"#,
+            br#"{"address":"0x7f5", "type":"FLOAT", "class":"0x7f6", "frozen":true, "value":"1.50000", "memsize":40, "flags":{"wb_protected":true, "age":3, "object_id":12}}"#,
+            br#"{"address":"0x7f7", "type":"STRING", "value":"tab\tq\"\\\u001b", "file":"x.rb", "line":0}"#,
+        ];
+        for line in lines {
+            let json: serde_json::Value = serde_json::from_slice(line).unwrap();
+            let (r, recovered) = record(line);
+            assert!(!recovered);
+            assert_eq!(r.kind, json["type"].as_str().unwrap().as_bytes());
+            assert_eq!(r.memsize, json["memsize"].as_u64());
+            assert_eq!(r.line, json["line"].as_u64());
+            let refs = json["references"].as_array().map_or(0, |a| a.len());
+            assert_eq!(r.reference_count as usize, refs);
+            if let Some(v) = json["value"].as_str() {
+                assert_eq!(r.value_bytes().unwrap().as_ref(), v.as_bytes());
+            }
+        }
+    }
+}

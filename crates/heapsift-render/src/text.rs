@@ -1,0 +1,91 @@
+//! Text output in heapy's layout (see `design/heapy-compat.md`).
+
+use std::io::{self, Write};
+
+use heapsift_parse::inspect_ruby_string;
+use heapsift_reports::{GenerationReport, GenerationSummary, LocationRow};
+
+const RULE: &str = "==============================";
+
+/// Writes `read DUMP`: objects and memory per generation, then totals.
+pub fn generation_summary(report: &GenerationSummary, out: &mut impl Write) -> io::Result<()> {
+    let largest = report.generations.iter().filter_map(|b| b.generation).max().unwrap_or(0);
+    let width = largest.to_string().len().max(3);
+    writeln!(out, "\nAnalyzing Heap\n==============")?;
+    for bucket in &report.generations {
+        let label = bucket.generation.map_or_else(|| "nil".to_owned(), |g| g.to_string());
+        writeln!(
+            out,
+            "Generation: {label:>width$} object count: {}, mem: {:.1} kb",
+            bucket.count, bucket.kb
+        )?;
+    }
+    let total = &report.total;
+    writeln!(out, "\nHeap total\n==============")?;
+    writeln!(out, "Generations (active): {}", total.generations)?;
+    writeln!(out, "Count: {}", total.count)?;
+    writeln!(out, "Memory: {:.1} kb", total.kb)
+}
+
+/// Writes `read DUMP GEN|all`: the per-generation tables.
+pub fn generation_report(report: &GenerationReport, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "\nAnalyzing Heap (Generation: {})", report.generation)?;
+    writeln!(out, "-------------------------------")?;
+
+    let memory = &report.allocated_by_memory;
+    writeln!(out, "\nallocated by memory ({}) (in bytes)\n{RULE}", memory.total)?;
+    location_rows(&memory.rows, out)?;
+
+    let objects = &report.object_count;
+    writeln!(out, "\nobject count ({})\n{RULE}", objects.total)?;
+    location_rows(&objects.rows, out)?;
+
+    writeln!(out, "\nobject counts by class\n{RULE}")?;
+    let classes: Vec<(u64, &str)> = report
+        .object_counts_by_class
+        .iter()
+        .map(|row| (row.count, row.class_name.as_str()))
+        .collect();
+    rows(&classes, "  ", out)?;
+
+    writeln!(out, "\nHigh Ref Counts\n{RULE}\n")?;
+    location_rows(&report.high_ref_counts, out)?;
+
+    if report.duplicate_strings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nDuplicate strings\n{RULE}\n")?;
+    let width = number_width(report.duplicate_strings.iter().map(|d| d.count));
+    let mut inspected = Vec::new();
+    for duplicate in &report.duplicate_strings {
+        inspected.clear();
+        inspect_ruby_string(&duplicate.value, &mut inspected);
+        write!(out, " {:>width$}  ", duplicate.count)?;
+        out.write_all(&inspected)?;
+        out.write_all(b"\n")?;
+        for row in &duplicate.locations {
+            writeln!(out, " {:>width$}  {}", row.value, row.location)?;
+        }
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn location_rows(table: &[LocationRow], out: &mut impl Write) -> io::Result<()> {
+    let pairs: Vec<(u64, &str)> = table.iter().map(|row| (row.value, row.location.as_str())).collect();
+    rows(&pairs, "  ", out)
+}
+
+/// Rows of `<indent><number right-justified>  <key>`, the width set by the
+/// largest number.
+fn rows(pairs: &[(u64, &str)], indent: &str, out: &mut impl Write) -> io::Result<()> {
+    let width = number_width(pairs.iter().map(|(n, _)| *n));
+    for (number, key) in pairs {
+        writeln!(out, "{indent}{number:>width$}  {key}")?;
+    }
+    Ok(())
+}
+
+fn number_width(numbers: impl Iterator<Item = u64>) -> usize {
+    numbers.max().map_or(1, |n| n.to_string().len())
+}

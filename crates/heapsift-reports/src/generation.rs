@@ -1,0 +1,390 @@
+//! `read DUMP GEN|all`: where the objects of a generation were allocated.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use heapsift_parse::Record;
+use indexmap::{Equivalent, IndexMap};
+use serde::{Serialize, Serializer};
+
+use crate::scan::RecordSink;
+
+type FastHash = foldhash::fast::RandomState;
+
+/// Which records a generation report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenerationSelector {
+    /// Every generation (`read DUMP all`).
+    All,
+    /// Records whose generation is this one (0 selects records without one).
+    Only(u64),
+}
+
+impl GenerationSelector {
+    fn selects(self, record: &Record<'_>) -> bool {
+        match self {
+            GenerationSelector::All => true,
+            GenerationSelector::Only(generation) => record.generation_or_zero() == generation,
+        }
+    }
+}
+
+impl fmt::Display for GenerationSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GenerationSelector::All => f.write_str("all"),
+            GenerationSelector::Only(generation) => write!(f, "{generation}"),
+        }
+    }
+}
+
+impl Serialize for GenerationSelector {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            GenerationSelector::All => serializer.serialize_str("all"),
+            GenerationSelector::Only(generation) => serializer.serialize_u64(*generation),
+        }
+    }
+}
+
+/// heapy's per-generation report: memory and objects by allocation site,
+/// objects by class, references by site, and duplicate strings.
+///
+/// Only records that have a `file` (traced allocations) are counted. Every
+/// table is sorted by its number, descending, ties by key (byte order), and
+/// cut to the requested number of rows; totals cover all rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GenerationReport {
+    /// The generation(s) covered.
+    pub generation: GenerationSelector,
+    /// The row limit the tables were cut to.
+    pub lines: usize,
+    /// Sum of `memsize` per location.
+    pub allocated_by_memory: LocationTable,
+    /// Number of objects per location.
+    pub object_count: LocationTable,
+    /// Number of objects per class name.
+    pub object_counts_by_class: Vec<ClassRow>,
+    /// Outgoing references per location (only locations with `references`).
+    pub high_ref_counts: Vec<LocationRow>,
+    /// String values held by two or more STRING records.
+    pub duplicate_strings: Vec<DuplicateString>,
+}
+
+/// A table of numbers per allocation site, with the total over all sites.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocationTable {
+    /// Sum over every location, including rows cut off.
+    pub total: u64,
+    /// The top rows.
+    pub rows: Vec<LocationRow>,
+}
+
+/// A number for one allocation site.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocationRow {
+    /// `file:line` (`file:` when the line is unknown).
+    pub location: String,
+    /// Bytes, objects or references, depending on the table.
+    pub value: u64,
+}
+
+/// Objects of one class name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassRow {
+    /// The class name.
+    pub class_name: String,
+    /// Number of objects.
+    pub count: u64,
+}
+
+/// A string value found in several STRING records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuplicateString {
+    /// The value's bytes (7-bit in dumps).
+    #[serde(serialize_with = "lossy_string")]
+    pub value: Vec<u8>,
+    /// Number of records holding it.
+    pub count: u64,
+    /// Where those records were allocated, with a count each.
+    pub locations: Vec<LocationRow>,
+}
+
+fn lossy_string<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&String::from_utf8_lossy(bytes))
+}
+
+/// An allocation site, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LocationKey {
+    file: Box<[u8]>,
+    line: Option<u64>,
+}
+
+/// An allocation site, borrowed from a line, for lookups without copying.
+struct LocationRef<'a> {
+    file: &'a [u8],
+    line: Option<u64>,
+}
+
+impl Hash for LocationKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        LocationRef {
+            file: &self.file,
+            line: self.line,
+        }
+        .hash(state);
+    }
+}
+
+impl Hash for LocationRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.file.hash(state);
+        self.line.hash(state);
+    }
+}
+
+impl Equivalent<LocationKey> for LocationRef<'_> {
+    fn equivalent(&self, key: &LocationKey) -> bool {
+        *self.file == *key.file && self.line == key.line
+    }
+}
+
+impl LocationKey {
+    fn display(&self) -> String {
+        let mut text = String::from_utf8_lossy(&self.file).into_owned();
+        text.push(':');
+        if let Some(line) = self.line {
+            text.push_str(&line.to_string());
+        }
+        text
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct LocationStats {
+    memsize: u64,
+    count: u64,
+    references: u64,
+    has_references: bool,
+}
+
+/// How often a string value was seen, and where (location index, count).
+#[derive(Debug, Default)]
+struct StringStats {
+    count: u64,
+    locations: Vec<(u32, u64)>,
+}
+
+impl StringStats {
+    fn add(&mut self, location: u32, count: u64) {
+        self.count += count;
+        match self.locations.iter_mut().find(|(l, _)| *l == location) {
+            Some((_, n)) => *n += count,
+            None => self.locations.push((location, count)),
+        }
+    }
+}
+
+/// Collects one thread's share of a [`GenerationReport`].
+#[derive(Debug)]
+pub struct GenerationSink {
+    selector: GenerationSelector,
+    locations: IndexMap<LocationKey, LocationStats, FastHash>,
+    classes: HashMap<u64, u64, FastHash>,
+    class_names: Vec<(u64, Box<[u8]>)>,
+    strings: hashbrown::HashMap<Box<[u8]>, StringStats, FastHash>,
+}
+
+impl GenerationSink {
+    /// A sink for the given selection.
+    pub fn new(selector: GenerationSelector) -> Self {
+        GenerationSink {
+            selector,
+            locations: IndexMap::default(),
+            classes: HashMap::default(),
+            class_names: Vec::new(),
+            strings: hashbrown::HashMap::default(),
+        }
+    }
+
+    fn location_index(&mut self, file: &[u8], line: Option<u64>) -> usize {
+        let probe = LocationRef { file, line };
+        match self.locations.get_index_of(&probe) {
+            Some(index) => index,
+            None => {
+                let key = LocationKey {
+                    file: file.into(),
+                    line,
+                };
+                self.locations.insert_full(key, LocationStats::default()).0
+            }
+        }
+    }
+
+}
+
+impl RecordSink for GenerationSink {
+    fn record(&mut self, record: &Record<'_>) {
+        if record.kind == b"CLASS"
+            && let (Some(address), Some(name)) = (record.address_value(), record.name_bytes())
+        {
+            self.class_names.push((address, name.into()));
+        }
+        if !self.selector.selects(record) {
+            return;
+        }
+        let Some(file) = record.file else { return };
+        let index = self.location_index(file, record.line);
+        let stats = &mut self.locations[index];
+        stats.memsize += record.memsize_or_zero();
+        stats.count += 1;
+        if record.references.is_some() {
+            stats.references += u64::from(record.reference_count);
+            stats.has_references = true;
+        }
+        if let Some(class) = record.class_value() {
+            *self.classes.entry(class).or_default() += 1;
+        }
+        if record.kind == b"STRING"
+            && let Some(value) = record.value_bytes()
+        {
+            // Copies the value only the first time it is seen.
+            let stats = self.strings.entry_ref(value.as_ref()).or_default();
+            stats.add(index as u32, 1);
+        }
+    }
+}
+
+impl GenerationReport {
+    /// Merges the sinks of every reading thread into the report, cutting
+    /// each table to `lines` rows. Returns `None` when no selected record
+    /// has a `file` (heapy: "not a valid Generation").
+    pub fn from_sinks(mut sinks: Vec<GenerationSink>, lines: usize) -> Option<Self> {
+        let mut merged = sinks.pop()?;
+        for sink in sinks {
+            merge_into(&mut merged, sink);
+        }
+        if merged.locations.is_empty() {
+            return None;
+        }
+        let GenerationSink {
+            selector,
+            locations,
+            classes,
+            class_names,
+            strings,
+        } = merged;
+
+        let names: Vec<String> = locations.keys().map(LocationKey::display).collect();
+        let location_table = |value: fn(&LocationStats) -> u64| LocationTable {
+            total: locations.values().map(value).sum(),
+            rows: top_rows(
+                locations
+                    .values()
+                    .enumerate()
+                    .map(|(i, stats)| (names[i].as_str(), value(stats))),
+                lines,
+            ),
+        };
+        let allocated_by_memory = location_table(|s| s.memsize);
+        let object_count = location_table(|s| s.count);
+        let high_ref_counts = top_rows(
+            locations
+                .values()
+                .enumerate()
+                .filter(|(_, s)| s.has_references)
+                .map(|(i, s)| (names[i].as_str(), s.references)),
+            lines,
+        );
+
+        let mut class_name_of: HashMap<u64, &[u8]> = HashMap::with_capacity(class_names.len());
+        for (address, name) in &class_names {
+            class_name_of.entry(*address).or_insert(name);
+        }
+        let mut by_name: HashMap<&[u8], u64> = HashMap::new();
+        for (class, count) in &classes {
+            if let Some(name) = class_name_of.get(class) {
+                *by_name.entry(name).or_default() += count;
+            }
+        }
+        let mut class_rows: Vec<(&[u8], u64)> = by_name.into_iter().collect();
+        sort_rows(&mut class_rows);
+        class_rows.truncate(lines);
+        let object_counts_by_class = class_rows
+            .into_iter()
+            .map(|(name, count)| ClassRow {
+                class_name: String::from_utf8_lossy(name).into_owned(),
+                count,
+            })
+            .collect();
+
+        let mut duplicates: Vec<(Box<[u8]>, StringStats)> =
+            strings.into_iter().filter(|(_, stats)| stats.count >= 2).collect();
+        duplicates.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
+        duplicates.truncate(lines);
+        let duplicate_strings = duplicates
+            .into_iter()
+            .map(|(value, stats)| DuplicateString {
+                value: value.into_vec(),
+                count: stats.count,
+                locations: top_rows(
+                    stats.locations.iter().map(|(i, n)| (names[*i as usize].as_str(), *n)),
+                    usize::MAX,
+                ),
+            })
+            .collect();
+
+        Some(GenerationReport {
+            generation: selector,
+            lines,
+            allocated_by_memory,
+            object_count,
+            object_counts_by_class,
+            high_ref_counts,
+            duplicate_strings,
+        })
+    }
+}
+
+/// Sorts by number descending, ties by key ascending (byte order).
+fn sort_rows<K: Ord>(rows: &mut [(K, u64)]) {
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+}
+
+fn top_rows<'a>(rows: impl Iterator<Item = (&'a str, u64)>, lines: usize) -> Vec<LocationRow> {
+    let mut rows: Vec<(&str, u64)> = rows.collect();
+    sort_rows(&mut rows);
+    rows.truncate(lines);
+    rows.into_iter()
+        .map(|(location, value)| LocationRow {
+            location: location.to_owned(),
+            value,
+        })
+        .collect()
+}
+
+fn merge_into(into: &mut GenerationSink, from: GenerationSink) {
+    let mut remap = Vec::with_capacity(from.locations.len());
+    for (key, stats) in from.locations {
+        let entry = into.locations.entry(key);
+        let index = entry.index();
+        let target = entry.or_default();
+        target.memsize += stats.memsize;
+        target.count += stats.count;
+        target.references += stats.references;
+        target.has_references |= stats.has_references;
+        remap.push(index as u32);
+    }
+    for (class, count) in from.classes {
+        *into.classes.entry(class).or_default() += count;
+    }
+    into.class_names.extend(from.class_names);
+    for (value, stats) in from.strings {
+        let target = into.strings.entry(value).or_default();
+        for (location, count) in stats.locations {
+            target.add(remap[location as usize], count);
+        }
+    }
+}

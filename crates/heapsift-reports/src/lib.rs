@@ -1,0 +1,16 @@
+//! heapsift's reports, as plain data.
+//!
+//! Each report is computed from the records of a dump by per-thread sinks
+//! ([`RecordSink`]) fed by [`scan_records`], then merged into a
+//! serializable struct. Rendering (text in heapy's layout, JSON) lives in
+//! `heapsift-render`; the CLI and the web UI call the same functions.
+
+mod generation;
+mod scan;
+mod summary;
+
+pub use generation::{
+    ClassRow, DuplicateString, GenerationReport, GenerationSelector, GenerationSink, LocationRow, LocationTable,
+};
+pub use scan::{RecordSink, ScanError, ScanStats, scan_records};
+pub use summary::{GenerationBucket, GenerationSummary, HeapTotal, SummarySink, kilobytes};

@@ -1,0 +1,252 @@
+//! Reading every record of a dump, in parallel, with the bookkeeping every
+//! report needs: which lines were skipped or recovered, and whether the input
+//! is a heap dump at all.
+
+use heapsift_input::{InputError, LineId, LineSink, Opened, ReadOptions, ReadSummary, read_lines};
+use heapsift_parse::{Parsed, Record, parse_line};
+
+/// How many line numbers of skipped or recovered lines are kept for messages.
+const FIRST_LINES_KEPT: usize = 5;
+
+/// A file is not a heap dump when none of this many first non-empty lines
+/// is a record (architecture.md).
+const HEAD_LINES_CHECKED: u64 = 1000;
+
+/// Receives the records of a dump. Each reading thread has its own sink;
+/// the caller merges them.
+pub trait RecordSink: Send {
+    /// Called once per record.
+    fn record(&mut self, record: &Record<'_>);
+}
+
+/// Why a dump could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// Opening or reading the input failed.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// None of the first 1,000 non-empty lines is a heap dump record.
+    #[error("not a heap dump (no ObjectSpace.dump_all record in its first 1000 non-empty lines)")]
+    NotAHeapDump,
+}
+
+/// What reading a dump found besides its records, for warnings on stderr.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Bytes read (after decompression).
+    pub bytes: u64,
+    /// Lines read, empty ones included.
+    pub lines: u64,
+    /// Records read (recovered ones included).
+    pub records: u64,
+    /// Lines that are not records and were skipped (not counting a cut-off
+    /// last line, see `truncated_at`).
+    pub skipped: u64,
+    /// The first few of those, as 1-based line numbers.
+    pub first_skipped: Vec<u64>,
+    /// Lines that strict JSON rejects but that were read following Ruby's
+    /// known output bugs (unescaped paths, broken method names).
+    pub recovered: u64,
+    /// The first few of those, as 1-based line numbers.
+    pub first_recovered: Vec<u64>,
+    /// The line number of a last line that has no newline and is not a
+    /// record: the dump was cut off while it was written or copied.
+    pub truncated_at: Option<u64>,
+    /// An error that ended reading early (e.g. a truncated gzip stream).
+    pub stopped_by: Option<String>,
+}
+
+impl ScanStats {
+    /// One sentence per problem found, for `heapsift: <file>: <warning>`.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.skipped > 0 {
+            warnings.push(format!(
+                "skipped {} that {} not a heap dump record ({})",
+                plural(self.skipped, "line"),
+                if self.skipped == 1 { "is" } else { "are" },
+                line_list(&self.first_skipped, self.skipped)
+            ));
+        }
+        if self.recovered > 0 {
+            warnings.push(format!(
+                "recovered {} that strict JSON rejects (Ruby writes file paths and some names unescaped) ({})",
+                plural(self.recovered, "line"),
+                line_list(&self.first_recovered, self.recovered)
+            ));
+        }
+        if let Some(line) = self.truncated_at {
+            warnings.push(format!(
+                "the dump is cut off in the middle of line {line} (truncated?); reported the complete lines before it"
+            ));
+        }
+        if let Some(error) = &self.stopped_by {
+            warnings.push(format!(
+                "reading stopped early after {} bytes: {error}; reported the lines read before it",
+                self.bytes
+            ));
+        }
+        warnings
+    }
+}
+
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+fn line_list(first: &[u64], total: u64) -> String {
+    let numbers: Vec<String> = first.iter().map(u64::to_string).collect();
+    let word = if total == 1 { "line" } else { "lines" };
+    let more = if total > first.len() as u64 { ", ..." } else { "" };
+    format!("{word} {}{more}", numbers.join(", "))
+}
+
+/// Reads every record of `input`, feeding them to sinks made by `make_sink`
+/// (one per thread), and returns the sinks with what reading found.
+pub fn scan_records<S, F>(input: Opened, options: &ReadOptions, make_sink: F) -> Result<(Vec<S>, ScanStats), ScanError>
+where
+    S: RecordSink,
+    F: Fn() -> S + Sync,
+{
+    let (scanners, summary) = read_lines(input, options, || Scanner::new(make_sink()))?;
+    let stats = merge_diagnostics(&scanners, &summary)?;
+    Ok((scanners.into_iter().map(|s| s.sink).collect(), stats))
+}
+
+/// Parses lines for one thread and keeps its share of the diagnostics.
+struct Scanner<S> {
+    sink: S,
+    records: u64,
+    skipped: u64,
+    first_skipped: Vec<LineId>,
+    last_skipped: Option<LineId>,
+    recovered: u64,
+    first_recovered: Vec<LineId>,
+    /// Per block seen, in order: non-empty lines, and how many non-empty
+    /// lines came before its first record.
+    heads: Vec<BlockHead>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BlockHead {
+    block: u32,
+    non_empty: u32,
+    first_record_after: Option<u32>,
+}
+
+impl<S> Scanner<S> {
+    fn new(sink: S) -> Self {
+        Scanner {
+            sink,
+            records: 0,
+            skipped: 0,
+            first_skipped: Vec::new(),
+            last_skipped: None,
+            recovered: 0,
+            first_recovered: Vec::new(),
+            heads: Vec::new(),
+        }
+    }
+
+    fn head(&mut self, block: u32) -> &mut BlockHead {
+        if self.heads.last().is_none_or(|h| h.block != block) {
+            self.heads.push(BlockHead {
+                block,
+                non_empty: 0,
+                first_record_after: None,
+            });
+        }
+        self.heads.last_mut().expect("pushed above")
+    }
+}
+
+impl<S: RecordSink> LineSink for Scanner<S> {
+    fn line(&mut self, line: &[u8], id: LineId) {
+        let parsed = parse_line(line);
+        if parsed == Parsed::Blank {
+            return;
+        }
+        let is_record = matches!(parsed, Parsed::Record { .. });
+        let head = self.head(id.block);
+        if is_record && head.first_record_after.is_none() {
+            head.first_record_after = Some(head.non_empty);
+        }
+        head.non_empty += 1;
+        match parsed {
+            Parsed::Record { record, recovered } => {
+                self.records += 1;
+                if recovered {
+                    self.recovered += 1;
+                    keep_first(&mut self.first_recovered, id);
+                }
+                self.sink.record(&record);
+            }
+            Parsed::Rejected(_) => {
+                self.skipped += 1;
+                keep_first(&mut self.first_skipped, id);
+                self.last_skipped = Some(id);
+            }
+            Parsed::Blank => unreachable!("handled above"),
+        }
+    }
+}
+
+/// Each scanner sees its lines in input order, so its first few are the
+/// smallest it has.
+fn keep_first(list: &mut Vec<LineId>, id: LineId) {
+    if list.len() < FIRST_LINES_KEPT {
+        list.push(id);
+    }
+}
+
+fn merge_diagnostics<S>(scanners: &[Scanner<S>], summary: &ReadSummary) -> Result<ScanStats, ScanError> {
+    let mut heads: Vec<BlockHead> = scanners.iter().flat_map(|s| s.heads.iter().copied()).collect();
+    heads.sort_by_key(|h| h.block);
+    let mut before = 0u64;
+    let mut is_dump = false;
+    for head in &heads {
+        if let Some(after) = head.first_record_after {
+            is_dump = before + u64::from(after) < HEAD_LINES_CHECKED;
+            break;
+        }
+        before += u64::from(head.non_empty);
+        if before >= HEAD_LINES_CHECKED {
+            break;
+        }
+    }
+    if !is_dump {
+        return Err(ScanError::NotAHeapDump);
+    }
+
+    let first_lines = |pick: fn(&Scanner<S>) -> &Vec<LineId>| {
+        let mut ids: Vec<LineId> = scanners.iter().flat_map(|s| pick(s).iter().copied()).collect();
+        ids.sort();
+        ids
+    };
+    let mut skipped = scanners.iter().map(|s| s.skipped).sum::<u64>();
+    let mut skipped_ids = first_lines(|s| &s.first_skipped);
+    let mut truncated_at = None;
+    let last_skipped = scanners.iter().filter_map(|s| s.last_skipped).max();
+    if let Some(last) = summary.unterminated_last_line
+        && last_skipped == Some(last)
+    {
+        skipped_ids.retain(|id| *id != last);
+        skipped -= 1;
+        truncated_at = Some(summary.line_number(last));
+    }
+    skipped_ids.truncate(FIRST_LINES_KEPT);
+    let mut recovered_ids = first_lines(|s| &s.first_recovered);
+    recovered_ids.truncate(FIRST_LINES_KEPT);
+
+    Ok(ScanStats {
+        bytes: summary.bytes,
+        lines: summary.lines,
+        records: scanners.iter().map(|s| s.records).sum(),
+        skipped,
+        first_skipped: skipped_ids.iter().map(|id| summary.line_number(*id)).collect(),
+        recovered: scanners.iter().map(|s| s.recovered).sum(),
+        first_recovered: recovered_ids.iter().map(|id| summary.line_number(*id)).collect(),
+        truncated_at,
+        stopped_by: summary.stopped_by.as_ref().map(|e| e.to_string()),
+    })
+}

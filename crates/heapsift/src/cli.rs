@@ -1,0 +1,108 @@
+//! Command-line arguments.
+
+use std::ffi::OsString;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use heapsift_reports::GenerationSelector;
+
+/// Find out why a Ruby app's memory grows.
+///
+/// heapsift reads heap dumps written by Ruby's `ObjectSpace.dump_all`
+/// (Ruby 2.1 to 4.0; plain, gzip or zstd; a path or `-` for stdin) and
+/// prints heapy-compatible reports, fast.
+#[derive(Debug, Parser)]
+#[command(name = "heapsift", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Objects and memory per GC generation, or where one generation's
+    /// objects were allocated.
+    ///
+    /// Without GEN: one line per generation (objects allocated while
+    /// `GC.count` had that value) with its object count and memory; the
+    /// `nil` bucket holds objects allocated before tracing started. Spikes in
+    /// old generations that keep growing between dumps point at a leak.
+    ///
+    /// With GEN (a generation number, or `all`): memory and object counts by
+    /// allocation site (file:line), object counts by class, reference counts
+    /// and duplicate strings, for the traced objects of that generation.
+    ///
+    /// Examples:
+    ///   heapsift read prod.dump.gz
+    ///   heapsift read prod.dump.gz 36
+    ///   heapsift read prod.dump.gz all --lines 20 --format json
+    #[command(verbatim_doc_comment)]
+    Read(ReadArgs),
+}
+
+/// Arguments of `heapsift read`.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// The heap dump: a file (plain, .gz or .zst, detected from its content)
+    /// or `-` for stdin.
+    #[arg(value_name = "DUMP")]
+    pub dump: OsString,
+
+    /// A generation number, or `all` for every generation.
+    #[arg(value_name = "GEN")]
+    pub generation: Option<GenerationArg>,
+
+    /// Rows per table in the generation report.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub lines: usize,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options shared by the analysis commands.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Reading threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// heapy's text layout.
+    Text,
+    /// JSON, in the shape the README documents.
+    Json,
+}
+
+/// The GEN argument of `read`, kept as typed for error messages.
+#[derive(Debug, Clone)]
+pub struct GenerationArg {
+    pub text: String,
+    pub selector: GenerationSelector,
+}
+
+impl FromStr for GenerationArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let selector = if text == "all" {
+            GenerationSelector::All
+        } else {
+            GenerationSelector::Only(
+                text.parse()
+                    .map_err(|_| format!("expected a generation number or `all`, not `{text}`"))?,
+            )
+        };
+        Ok(GenerationArg {
+            text: text.to_owned(),
+            selector,
+        })
+    }
+}

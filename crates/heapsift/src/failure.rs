@@ -1,0 +1,43 @@
+//! Failures and their exit codes.
+
+use std::io;
+use std::process::ExitCode;
+
+/// Why a command failed; each becomes one line on stderr and an exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad input or usage (exit 2): `heapsift: <message>`.
+    BadInput(String),
+    /// The dump has nothing for the request (exit 1): `heapsift: <message>`.
+    NothingFound(String),
+    /// Writing the report failed (exit 2), except a closed pipe, which ends
+    /// the run quietly as other Unix tools do.
+    Output(io::Error),
+}
+
+impl Failure {
+    /// Prints the failure and returns its exit code.
+    pub fn report(self) -> ExitCode {
+        match self {
+            Failure::BadInput(message) => {
+                eprintln!("heapsift: {message}");
+                ExitCode::from(2)
+            }
+            Failure::NothingFound(message) => {
+                eprintln!("heapsift: {message}");
+                ExitCode::from(1)
+            }
+            Failure::Output(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Failure::Output(err) => {
+                eprintln!("heapsift: cannot write the report: {err}");
+                ExitCode::from(2)
+            }
+        }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(err: io::Error) -> Self {
+        Failure::Output(err)
+    }
+}

@@ -1,0 +1,25 @@
+//! The `heapsift` command line: a thin layer over the library crates that
+//! parses arguments, runs a report, renders it, and maps failures to the exit
+//! codes of architecture.md (0 ok, 1 nothing found for the request, 2 usage
+//! errors and bad input).
+
+mod cli;
+mod failure;
+mod progress;
+mod read;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Read(args) => read::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
