@@ -156,7 +156,10 @@ pub fn open(input: &Input) -> Result<Opened, InputError> {
                 let body = if compression == Compression::None {
                     Body::File { file, len }
                 } else {
-                    stream_body(BufReader::with_capacity(1 << 20, counted(Box::new(file))), compression)
+                    stream_body(
+                        BufReader::with_capacity(1 << 20, counted(Box::new(file))),
+                        compression,
+                    )
                 };
                 (body, compression, Some(len))
             }
@@ -245,7 +248,10 @@ mod tests {
     #[test]
     fn detects_compression_from_magic_bytes() {
         assert_eq!(Compression::detect(&[0x1f, 0x8b, 8, 0]), Compression::Gzip);
-        assert_eq!(Compression::detect(&[0x28, 0xb5, 0x2f, 0xfd]), Compression::Zstd);
+        assert_eq!(
+            Compression::detect(&[0x28, 0xb5, 0x2f, 0xfd]),
+            Compression::Zstd
+        );
         assert_eq!(Compression::detect(b"{\"type\""), Compression::None);
         assert_eq!(Compression::detect(b""), Compression::None);
     }

@@ -11,6 +11,35 @@ pub(crate) struct Cursor<'a> {
     pub pos: usize,
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Marks (with its high bit) the first byte of `word` equal to `byte`; bits
+/// above the first mark may be wrong, the lowest one is exact.
+#[inline]
+fn mark_byte(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// The position of the first `"` or `\` at or after `from`. Short strings
+/// (most of a dump: keys, addresses, type names) are scanned eight bytes at
+/// a time in registers; past 32 bytes, memchr's SIMD search takes over.
+#[inline(always)]
+fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    let short_end = bytes.len().min(from + 32);
+    while i + 8 <= short_end {
+        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+        let marks = mark_byte(word, b'"') | mark_byte(word, b'\\');
+        if marks != 0 {
+            return Some(i + (marks.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr::memchr2(b'"', b'\\', &bytes[i..]).map(|n| i + n)
+}
+
 #[inline]
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
@@ -53,21 +82,20 @@ impl<'a> Cursor<'a> {
 
     /// Reads a JSON string whose opening quote is at the cursor; returns its
     /// raw (still escaped) content and whether it holds any escape.
-    #[inline]
+    #[inline(always)]
     pub fn string(&mut self) -> Scan<(&'a [u8], bool)> {
         self.expect(b'"')?;
         let start = self.pos;
         let mut escaped = false;
         loop {
-            let rest = &self.bytes[self.pos..];
-            match memchr::memchr2(b'"', b'\\', rest) {
-                Some(i) if rest[i] == b'"' => {
-                    self.pos += i + 1;
-                    return Ok((&self.bytes[start..self.pos - 1], escaped));
+            match find_quote_or_backslash(self.bytes, self.pos) {
+                Some(i) if self.bytes[i] == b'"' => {
+                    self.pos = i + 1;
+                    return Ok((&self.bytes[start..i], escaped));
                 }
                 Some(i) => {
                     escaped = true;
-                    self.pos += i + 2; // the backslash and the byte it escapes
+                    self.pos = i + 2; // the backslash and the byte it escapes
                     if self.pos > self.bytes.len() {
                         return Err(Malformed);
                     }
@@ -75,6 +103,22 @@ impl<'a> Cursor<'a> {
                 None => return Err(Malformed),
             }
         }
+    }
+
+    /// Skips a flat object such as `flags` quickly: when the next `}` comes
+    /// before any nested `{` or `[`, the object ends there. Anything else is
+    /// walked in full by [`Cursor::skip_value`].
+    #[inline]
+    pub fn skip_flat_object(&mut self) -> Scan<()> {
+        let rest = &self.bytes[self.pos..];
+        if let Some(end) = memchr::memchr(b'}', rest)
+            && memchr::memchr2(b'{', b'[', &rest[1..end]).is_none()
+            && memchr::memchr(b'\\', &rest[..end]).is_none()
+        {
+            self.pos += end + 1;
+            return Ok(());
+        }
+        self.skip_value()
     }
 
     /// Reads a string that Ruby may have written without escaping. It ends
@@ -97,7 +141,7 @@ impl<'a> Cursor<'a> {
 
     /// Reads an unsigned decimal integer, or returns `None` (having skipped
     /// the value) when the value is anything else.
-    #[inline]
+    #[inline(always)]
     pub fn unsigned(&mut self) -> Scan<Option<u64>> {
         let start = self.pos;
         let mut value: u64 = 0;
@@ -106,13 +150,19 @@ impl<'a> Cursor<'a> {
             if !b.is_ascii_digit() {
                 break;
             }
-            match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))) {
+            match value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            {
                 Some(v) => value = v,
                 None => overflow = true,
             }
             self.pos += 1;
         }
-        let ends_cleanly = matches!(self.peek(), None | Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n'));
+        let ends_cleanly = matches!(
+            self.peek(),
+            None | Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n')
+        );
         if self.pos > start && ends_cleanly && !overflow {
             Ok(Some(value))
         } else {
@@ -192,7 +242,11 @@ impl<'a> Cursor<'a> {
                     }
                     self.pos += 1;
                 }
-                if self.pos > start { Ok(()) } else { Err(Malformed) }
+                if self.pos > start {
+                    Ok(())
+                } else {
+                    Err(Malformed)
+                }
             }
             None => Err(Malformed),
         }
@@ -274,7 +328,39 @@ mod tests {
         assert_eq!(Cursor::new(b"-1,").unsigned(), Ok(None));
         assert_eq!(Cursor::new(b"1.5,").unsigned(), Ok(None));
         assert_eq!(Cursor::new(b"null}").unsigned(), Ok(None));
-        assert_eq!(Cursor::new(b"99999999999999999999999,").unsigned(), Ok(None));
+        assert_eq!(
+            Cursor::new(b"99999999999999999999999,").unsigned(),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn finds_quotes_and_backslashes_at_every_offset() {
+        for len in 0..80 {
+            for at in 0..len {
+                for byte in [b'"', b'\\'] {
+                    let mut text = vec![b'a'; len];
+                    text[at] = byte;
+                    if at + 1 < len {
+                        text[at + 1] = b'"';
+                    }
+                    for from in 0..=at {
+                        assert_eq!(find_quote_or_backslash(&text, from), Some(at));
+                    }
+                }
+            }
+            assert_eq!(find_quote_or_backslash(&vec![b'a'; len], 0), None);
+        }
+    }
+
+    #[test]
+    fn flat_objects_are_skipped_fast_and_nested_ones_in_full() {
+        let mut c = Cursor::new(br#"{"old":true, "age":3}, "x":1"#);
+        c.skip_flat_object().unwrap();
+        assert_eq!(&c.bytes[c.pos..], br#", "x":1"#);
+        let mut c = Cursor::new(br#"{"a":{"b":1}, "c":2} tail"#);
+        c.skip_flat_object().unwrap();
+        assert_eq!(&c.bytes[c.pos..], b" tail");
     }
 
     #[test]

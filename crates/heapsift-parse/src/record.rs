@@ -128,7 +128,11 @@ pub fn parse_line(line: &[u8]) -> Parsed<'_> {
 
 /// Parses the top-level object; returns whether any raw field needed
 /// recovery.
-fn parse_object<'a>(c: &mut Cursor<'a>, record: &mut Record<'a>, has_type: &mut bool) -> Scan<bool> {
+fn parse_object<'a>(
+    c: &mut Cursor<'a>,
+    record: &mut Record<'a>,
+    has_type: &mut bool,
+) -> Scan<bool> {
     let mut recovered = false;
     c.expect(b'{')?;
     c.skip_ws();
@@ -179,6 +183,7 @@ fn parse_object<'a>(c: &mut Cursor<'a>, record: &mut Record<'a>, has_type: &mut 
                 b"method" | b"struct" | b"real_class_name" => {
                     raw_field(c, &mut recovered)?;
                 }
+                b"flags" if c.peek() == Some(b'{') => c.skip_flat_object()?,
                 _ => c.skip_value()?,
             }
             c.skip_ws();
@@ -193,7 +198,11 @@ fn parse_object<'a>(c: &mut Cursor<'a>, record: &mut Record<'a>, has_type: &mut 
         }
     }
     c.skip_ws();
-    if c.at_end() { Ok(recovered) } else { Err(Malformed) }
+    if c.at_end() {
+        Ok(recovered)
+    } else {
+        Err(Malformed)
+    }
 }
 
 /// A field that should hold a string; other values are skipped.
@@ -241,7 +250,10 @@ mod tests {
         assert_eq!(r.class_value(), Some(0x7f30d295e458));
         assert_eq!(r.value, Some(&b"43"[..]));
         assert_eq!(r.file, Some(&b"/gems/ar/associations.rb"[..]));
-        assert_eq!((r.line, r.generation, r.memsize), (Some(133), Some(68), Some(40)));
+        assert_eq!(
+            (r.line, r.generation, r.memsize),
+            (Some(133), Some(68), Some(40))
+        );
         assert_eq!(r.reference_count, 0);
     }
 
@@ -285,10 +297,19 @@ mod tests {
         use RejectReason::*;
         assert_eq!(parse_line(b"   "), Parsed::Blank);
         assert_eq!(parse_line(b"garbage"), Parsed::Rejected(Malformed));
-        assert_eq!(parse_line(b"{\"address\":\"0x1\", \"type\":\"STR"), Parsed::Rejected(Malformed));
-        assert_eq!(parse_line(b"{\"address\":\"0x1\"}"), Parsed::Rejected(NoType));
+        assert_eq!(
+            parse_line(b"{\"address\":\"0x1\", \"type\":\"STR"),
+            Parsed::Rejected(Malformed)
+        );
+        assert_eq!(
+            parse_line(b"{\"address\":\"0x1\"}"),
+            Parsed::Rejected(NoType)
+        );
         assert_eq!(parse_line(b"{\"type\":5}"), Parsed::Rejected(NoType));
-        assert_eq!(parse_line(b"{\"type\":\"ROOT\"} x"), Parsed::Rejected(Malformed));
+        assert_eq!(
+            parse_line(b"{\"type\":\"ROOT\"} x"),
+            Parsed::Rejected(Malformed)
+        );
         assert_eq!(parse_line(b"\x89PNG\r\n"), Parsed::Rejected(Malformed));
         assert_eq!(parse_line(b"[1,2]"), Parsed::Rejected(Malformed));
     }

@@ -27,9 +27,9 @@ pub fn parse_address(text: &[u8]) -> Option<u64> {
 /// string: no unescaped `"`, control bytes or invalid UTF-8, and only valid
 /// escapes.
 pub(crate) fn is_strict_json_string(raw: &[u8]) -> bool {
-    let suspicious = raw
-        .iter()
-        .fold(false, |seen, &b| seen | (b < 0x20) | (b == b'"') | (b == b'\\') | (b >= 0x80));
+    let suspicious = raw.iter().fold(false, |seen, &b| {
+        seen | (b < 0x20) | (b == b'"') | (b == b'\\') | (b >= 0x80)
+    });
     if !suspicious {
         return true;
     }
@@ -43,7 +43,13 @@ pub(crate) fn is_strict_json_string(raw: &[u8]) -> bool {
             b if b < 0x20 => return false,
             b'\\' => match raw.get(i + 1) {
                 Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
-                Some(b'u') if raw.get(i + 2..i + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => i += 6,
+                Some(b'u')
+                    if raw
+                        .get(i + 2..i + 6)
+                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                {
+                    i += 6
+                }
                 _ => return false,
             },
             _ => i += 1,
@@ -88,7 +94,8 @@ pub fn decode_json_string(raw: &[u8]) -> Vec<u8> {
                     let mut code = u32::from(unit);
                     if (0xD800..0xDC00).contains(&unit)
                         && raw.get(i + 6..i + 8) == Some(b"\\u")
-                        && let Some(low) = hex4(&raw[i + 8..]).filter(|l| (0xDC00..0xE000).contains(l))
+                        && let Some(low) =
+                            hex4(&raw[i + 8..]).filter(|l| (0xDC00..0xE000).contains(l))
                     {
                         code = 0x10000 + ((code - 0xD800) << 10) + (u32::from(low) - 0xDC00);
                         consumed = 12;
@@ -136,7 +143,9 @@ pub fn inspect_ruby_string(value: &[u8], out: &mut Vec<u8>) {
             0x08 => out.extend_from_slice(b"\\b"),
             0x07 => out.extend_from_slice(b"\\a"),
             0x1b => out.extend_from_slice(b"\\e"),
-            b'#' if matches!(value.get(i + 1), Some(b'{' | b'$' | b'@')) => out.extend_from_slice(b"\\#"),
+            b'#' if matches!(value.get(i + 1), Some(b'{' | b'$' | b'@')) => {
+                out.extend_from_slice(b"\\#")
+            }
             0..0x20 | 0x7f => out.extend_from_slice(format!("\\u{b:04X}").as_bytes()),
             0x80.. => out.extend_from_slice(format!("\\x{b:02X}").as_bytes()),
             _ => out.push(b),
@@ -182,7 +191,10 @@ mod tests {
     #[test]
     fn inspects_like_ruby() {
         let mut out = Vec::new();
-        inspect_ruby_string(b"q\" b\\ \t\n\r\x0c\x0b\x08\x07\x1b\x00\x1f\x7f #{x} #$y #@z # {n} #", &mut out);
+        inspect_ruby_string(
+            b"q\" b\\ \t\n\r\x0c\x0b\x08\x07\x1b\x00\x1f\x7f #{x} #$y #@z # {n} #",
+            &mut out,
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#""q\" b\\ \t\n\r\f\v\b\a\e\u0000\u001F\u007F \#{x} \#$y \#@z # {n} #""#

@@ -9,11 +9,18 @@ const RULE: &str = "==============================";
 
 /// Writes `read DUMP`: objects and memory per generation, then totals.
 pub fn generation_summary(report: &GenerationSummary, out: &mut impl Write) -> io::Result<()> {
-    let largest = report.generations.iter().filter_map(|b| b.generation).max().unwrap_or(0);
+    let largest = report
+        .generations
+        .iter()
+        .filter_map(|b| b.generation)
+        .max()
+        .unwrap_or(0);
     let width = largest.to_string().len().max(3);
     writeln!(out, "\nAnalyzing Heap\n==============")?;
     for bucket in &report.generations {
-        let label = bucket.generation.map_or_else(|| "nil".to_owned(), |g| g.to_string());
+        let label = bucket
+            .generation
+            .map_or_else(|| "nil".to_owned(), |g| g.to_string());
         writeln!(
             out,
             "Generation: {label:>width$} object count: {}, mem: {:.1} kb",
@@ -33,7 +40,11 @@ pub fn generation_report(report: &GenerationReport, out: &mut impl Write) -> io:
     writeln!(out, "-------------------------------")?;
 
     let memory = &report.allocated_by_memory;
-    writeln!(out, "\nallocated by memory ({}) (in bytes)\n{RULE}", memory.total)?;
+    writeln!(
+        out,
+        "\nallocated by memory ({}) (in bytes)\n{RULE}",
+        memory.total
+    )?;
     location_rows(&memory.rows, out)?;
 
     let objects = &report.object_count;
@@ -72,7 +83,10 @@ pub fn generation_report(report: &GenerationReport, out: &mut impl Write) -> io:
 }
 
 fn location_rows(table: &[LocationRow], out: &mut impl Write) -> io::Result<()> {
-    let pairs: Vec<(u64, &str)> = table.iter().map(|row| (row.value, row.location.as_str())).collect();
+    let pairs: Vec<(u64, &str)> = table
+        .iter()
+        .map(|row| (row.value, row.location.as_str()))
+        .collect();
     rows(&pairs, "  ", out)
 }
 

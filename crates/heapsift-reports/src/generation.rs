@@ -222,7 +222,6 @@ impl GenerationSink {
             }
         }
     }
-
 }
 
 impl RecordSink for GenerationSink {
@@ -320,8 +319,10 @@ impl GenerationReport {
             })
             .collect();
 
-        let mut duplicates: Vec<(Box<[u8]>, StringStats)> =
-            strings.into_iter().filter(|(_, stats)| stats.count >= 2).collect();
+        let mut duplicates: Vec<(Box<[u8]>, StringStats)> = strings
+            .into_iter()
+            .filter(|(_, stats)| stats.count >= 2)
+            .collect();
         duplicates.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
         duplicates.truncate(lines);
         let duplicate_strings = duplicates
@@ -330,7 +331,10 @@ impl GenerationReport {
                 value: value.into_vec(),
                 count: stats.count,
                 locations: top_rows(
-                    stats.locations.iter().map(|(i, n)| (names[*i as usize].as_str(), *n)),
+                    stats
+                        .locations
+                        .iter()
+                        .map(|(i, n)| (names[*i as usize].as_str(), *n)),
                     usize::MAX,
                 ),
             })

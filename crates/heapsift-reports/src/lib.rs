@@ -10,7 +10,8 @@ mod scan;
 mod summary;
 
 pub use generation::{
-    ClassRow, DuplicateString, GenerationReport, GenerationSelector, GenerationSink, LocationRow, LocationTable,
+    ClassRow, DuplicateString, GenerationReport, GenerationSelector, GenerationSink, LocationRow,
+    LocationTable,
 };
 pub use scan::{RecordSink, ScanError, ScanStats, scan_records};
 pub use summary::{GenerationBucket, GenerationSummary, HeapTotal, SummarySink, kilobytes};

@@ -91,19 +91,31 @@ impl ScanStats {
 }
 
 fn plural(n: u64, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn line_list(first: &[u64], total: u64) -> String {
     let numbers: Vec<String> = first.iter().map(u64::to_string).collect();
     let word = if total == 1 { "line" } else { "lines" };
-    let more = if total > first.len() as u64 { ", ..." } else { "" };
+    let more = if total > first.len() as u64 {
+        ", ..."
+    } else {
+        ""
+    };
     format!("{word} {}{more}", numbers.join(", "))
 }
 
 /// Reads every record of `input`, feeding them to sinks made by `make_sink`
 /// (one per thread), and returns the sinks with what reading found.
-pub fn scan_records<S, F>(input: Opened, options: &ReadOptions, make_sink: F) -> Result<(Vec<S>, ScanStats), ScanError>
+pub fn scan_records<S, F>(
+    input: Opened,
+    options: &ReadOptions,
+    make_sink: F,
+) -> Result<(Vec<S>, ScanStats), ScanError>
 where
     S: RecordSink,
     F: Fn() -> S + Sync,
@@ -199,8 +211,14 @@ fn keep_first(list: &mut Vec<LineId>, id: LineId) {
     }
 }
 
-fn merge_diagnostics<S>(scanners: &[Scanner<S>], summary: &ReadSummary) -> Result<ScanStats, ScanError> {
-    let mut heads: Vec<BlockHead> = scanners.iter().flat_map(|s| s.heads.iter().copied()).collect();
+fn merge_diagnostics<S>(
+    scanners: &[Scanner<S>],
+    summary: &ReadSummary,
+) -> Result<ScanStats, ScanError> {
+    let mut heads: Vec<BlockHead> = scanners
+        .iter()
+        .flat_map(|s| s.heads.iter().copied())
+        .collect();
     heads.sort_by_key(|h| h.block);
     let mut before = 0u64;
     let mut is_dump = false;
@@ -219,7 +237,10 @@ fn merge_diagnostics<S>(scanners: &[Scanner<S>], summary: &ReadSummary) -> Resul
     }
 
     let first_lines = |pick: fn(&Scanner<S>) -> &Vec<LineId>| {
-        let mut ids: Vec<LineId> = scanners.iter().flat_map(|s| pick(s).iter().copied()).collect();
+        let mut ids: Vec<LineId> = scanners
+            .iter()
+            .flat_map(|s| pick(s).iter().copied())
+            .collect();
         ids.sort();
         ids
     };
@@ -243,9 +264,15 @@ fn merge_diagnostics<S>(scanners: &[Scanner<S>], summary: &ReadSummary) -> Resul
         lines: summary.lines,
         records: scanners.iter().map(|s| s.records).sum(),
         skipped,
-        first_skipped: skipped_ids.iter().map(|id| summary.line_number(*id)).collect(),
+        first_skipped: skipped_ids
+            .iter()
+            .map(|id| summary.line_number(*id))
+            .collect(),
         recovered: scanners.iter().map(|s| s.recovered).sum(),
-        first_recovered: recovered_ids.iter().map(|id| summary.line_number(*id)).collect(),
+        first_recovered: recovered_ids
+            .iter()
+            .map(|id| summary.line_number(*id))
+            .collect(),
         truncated_at,
         stopped_by: summary.stopped_by.as_ref().map(|e| e.to_string()),
     })

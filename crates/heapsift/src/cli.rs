@@ -12,7 +12,12 @@ use heapsift_reports::GenerationSelector;
 /// (Ruby 2.1 to 4.0; plain, gzip or zstd; a path or `-` for stdin) and
 /// prints heapy-compatible reports, fast.
 #[derive(Debug, Parser)]
-#[command(name = "heapsift", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "heapsift",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -26,8 +26,10 @@ impl Progress {
             Some(total) if total >= MIN_BYTES && std::io::stderr().is_terminal() => {
                 let bar = ProgressBar::new(total).with_message(label.to_owned());
                 bar.set_style(
-                    ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-                        .expect("valid template"),
+                    ProgressStyle::with_template(
+                        "{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+                    )
+                    .expect("valid template"),
                 );
                 let done = Arc::clone(&done);
                 Some(thread::spawn(move || {

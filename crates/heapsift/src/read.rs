@@ -21,9 +21,12 @@ pub fn run(args: &ReadArgs) -> Result<(), Failure> {
             }
         }
         Some(generation) => {
-            let sinks = scan_dump(&args.dump, args.common.threads, || GenerationSink::new(generation.selector))?;
-            let report = GenerationReport::from_sinks(sinks, args.lines)
-                .ok_or_else(|| Failure::NothingFound(format!("not a valid Generation: {}", generation.text)))?;
+            let sinks = scan_dump(&args.dump, args.common.threads, || {
+                GenerationSink::new(generation.selector)
+            })?;
+            let report = GenerationReport::from_sinks(sinks, args.lines).ok_or_else(|| {
+                Failure::NothingFound(format!("not a valid Generation: {}", generation.text))
+            })?;
             match args.common.format {
                 Format::Text => text::generation_report(&report, &mut out)?,
                 Format::Json => json::write(&report, &mut out)?,

@@ -1,0 +1,74 @@
+//! Helpers shared by the CLI tests: running the binary, finding fixtures,
+//! making scratch files.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// `../shared` beside the repository: fixture dumps and expected outputs.
+pub fn shared() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    assert!(
+        path.join("fixtures").is_dir(),
+        "the fixtures are missing: expected ../shared/fixtures beside the repository ({})",
+        path.display()
+    );
+    path
+}
+
+pub fn fixture(relative: &str) -> PathBuf {
+    shared().join("fixtures").join(relative)
+}
+
+/// Runs heapsift with `args`, optionally feeding `stdin`.
+pub fn heapsift(args: &[&std::ffi::OsStr], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heapsift"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("heapsift runs");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin piped");
+        pipe.write_all(bytes).expect("stdin written");
+    }
+    child.wait_with_output().expect("heapsift finishes")
+}
+
+/// Runs heapsift with string arguments.
+pub fn run(args: &[&str]) -> Output {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| std::ffi::OsStr::new(*a)).collect();
+    heapsift(&args, None)
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The decompressed content of a gzip fixture.
+pub fn gunzip(path: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("fixture exists"))
+        .read_to_end(&mut out)
+        .expect("fixture decompresses");
+    out
+}
+
+/// A scratch folder for one test, removed and made anew.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("heapsift-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
