@@ -11,34 +11,7 @@ pub(crate) struct Cursor<'a> {
     pub pos: usize,
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Marks (with its high bit) the first byte of `word` equal to `byte`; bits
-/// above the first mark may be wrong, the lowest one is exact.
-#[inline]
-fn mark_byte(word: u64, byte: u8) -> u64 {
-    let x = word ^ (ONES * u64::from(byte));
-    x.wrapping_sub(ONES) & !x & HIGHS
-}
-
-/// The position of the first `"` or `\` at or after `from`. Short strings
-/// (most of a dump: keys, addresses, type names) are scanned eight bytes at
-/// a time in registers; past 32 bytes, memchr's SIMD search takes over.
-#[inline(always)]
-fn find_quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    let short_end = bytes.len().min(from + 32);
-    while i + 8 <= short_end {
-        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
-        let marks = mark_byte(word, b'"') | mark_byte(word, b'\\');
-        if marks != 0 {
-            return Some(i + (marks.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    memchr::memchr2(b'"', b'\\', &bytes[i..]).map(|n| i + n)
-}
+use crate::bytes::find_any;
 
 #[inline]
 fn is_ws(b: u8) -> bool {
@@ -50,13 +23,33 @@ impl<'a> Cursor<'a> {
         Cursor { bytes, pos: 0 }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn skip_ws(&mut self) {
+        // Ruby writes at most one space between tokens; one comparison
+        // settles the common case.
         while let Some(&b) = self.bytes.get(self.pos) {
-            if !is_ws(b) {
+            if b > b' ' || !is_ws(b) {
                 break;
             }
             self.pos += 1;
+        }
+    }
+
+    /// Moves past a `,` that ends a value, and the whitespace after it.
+    /// Returns false when the next token is not a comma.
+    #[inline(always)]
+    pub fn comma(&mut self) -> bool {
+        match self.bytes.get(self.pos..self.pos + 2) {
+            Some(b", ") => {
+                self.pos += 2;
+                true
+            }
+            _ if self.peek() == Some(b',') => {
+                self.pos += 1;
+                self.skip_ws();
+                true
+            }
+            _ => false,
         }
     }
 
@@ -88,7 +81,7 @@ impl<'a> Cursor<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            match find_quote_or_backslash(self.bytes, self.pos) {
+            match find_any(self.bytes, self.pos, [b'"', b'\\']) {
                 Some(i) if self.bytes[i] == b'"' => {
                     self.pos = i + 1;
                     return Ok((&self.bytes[start..i], escaped));
@@ -110,12 +103,10 @@ impl<'a> Cursor<'a> {
     /// walked in full by [`Cursor::skip_value`].
     #[inline]
     pub fn skip_flat_object(&mut self) -> Scan<()> {
-        let rest = &self.bytes[self.pos..];
-        if let Some(end) = memchr::memchr(b'}', rest)
-            && memchr::memchr2(b'{', b'[', &rest[1..end]).is_none()
-            && memchr::memchr(b'\\', &rest[..end]).is_none()
+        if let Some(end) = find_any(self.bytes, self.pos + 1, [b'}', b'{', b'[', b'\\'])
+            && self.bytes[end] == b'}'
         {
-            self.pos += end + 1;
+            self.pos = end + 1;
             return Ok(());
         }
         self.skip_value()
@@ -128,8 +119,7 @@ impl<'a> Cursor<'a> {
         self.expect(b'"')?;
         let start = self.pos;
         let mut from = start;
-        while let Some(i) = memchr::memchr(b'"', &self.bytes[from..]) {
-            let quote = from + i;
+        while let Some(quote) = find_any(self.bytes, from, [b'"']) {
             if continues_after_value(&self.bytes[quote + 1..]) {
                 self.pos = quote + 1;
                 return Ok(&self.bytes[start..quote]);
@@ -332,25 +322,6 @@ mod tests {
             Cursor::new(b"99999999999999999999999,").unsigned(),
             Ok(None)
         );
-    }
-
-    #[test]
-    fn finds_quotes_and_backslashes_at_every_offset() {
-        for len in 0..80 {
-            for at in 0..len {
-                for byte in [b'"', b'\\'] {
-                    let mut text = vec![b'a'; len];
-                    text[at] = byte;
-                    if at + 1 < len {
-                        text[at + 1] = b'"';
-                    }
-                    for from in 0..=at {
-                        assert_eq!(find_quote_or_backslash(&text, from), Some(at));
-                    }
-                }
-            }
-            assert_eq!(find_quote_or_backslash(&vec![b'a'; len], 0), None);
-        }
     }
 
     #[test]

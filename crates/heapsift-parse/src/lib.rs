@@ -17,6 +17,7 @@
 //! Fields are kept as slices of the line; numbers heapsift needs are decoded
 //! on the way.
 
+mod bytes;
 mod cursor;
 mod record;
 mod strings;

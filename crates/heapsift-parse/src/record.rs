@@ -139,11 +139,15 @@ fn parse_object<'a>(
     if c.peek() == Some(b'}') {
         c.pos += 1;
     } else {
+        c.skip_ws();
         loop {
-            c.skip_ws();
             let (key, _) = c.string()?;
-            c.skip_ws();
-            c.expect(b':')?;
+            if c.peek() == Some(b':') {
+                c.pos += 1;
+            } else {
+                c.skip_ws();
+                c.expect(b':')?;
+            }
             c.skip_ws();
             match key {
                 b"type" => {
@@ -187,14 +191,11 @@ fn parse_object<'a>(
                 _ => c.skip_value()?,
             }
             c.skip_ws();
-            match c.peek() {
-                Some(b',') => c.pos += 1,
-                Some(b'}') => {
-                    c.pos += 1;
-                    break;
-                }
-                _ => return Err(Malformed),
+            if c.comma() {
+                continue;
             }
+            c.expect(b'}')?;
+            break;
         }
     }
     c.skip_ws();

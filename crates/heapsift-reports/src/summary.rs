@@ -54,17 +54,46 @@ pub fn kilobytes(bytes: u64) -> f64 {
     tenths as f64 / 10.0
 }
 
+/// Generations below this are counted in a vector indexed by generation
+/// (`GC.count` stays far below it in practice); larger ones in a map.
+const DENSE_GENERATIONS: u64 = 1 << 20;
+
 /// Counts records per generation; one per reading thread.
 #[derive(Debug, Default)]
 pub struct SummarySink {
-    buckets: HashMap<u64, (u64, u64)>,
+    /// (count, memsize) per generation, indexed by generation.
+    dense: Vec<(u64, u64)>,
+    sparse: HashMap<u64, (u64, u64)>,
 }
 
 impl RecordSink for SummarySink {
     fn record(&mut self, record: &Record<'_>) {
-        let bucket = self.buckets.entry(record.generation_or_zero()).or_default();
+        let generation = record.generation_or_zero();
+        let bucket = if generation < DENSE_GENERATIONS {
+            let index = generation as usize;
+            if index >= self.dense.len() {
+                self.dense.resize(index + 1, (0, 0));
+            }
+            &mut self.dense[index]
+        } else {
+            self.sparse.entry(generation).or_default()
+        };
         bucket.0 += 1;
         bucket.1 += record.memsize_or_zero();
+    }
+}
+
+impl SummarySink {
+    /// Every non-empty bucket as (generation, (count, memsize)).
+    fn into_buckets(self) -> impl Iterator<Item = (u64, (u64, u64))> {
+        let dense = self
+            .dense
+            .into_iter()
+            .enumerate()
+            .map(|(g, bucket)| (g as u64, bucket));
+        dense
+            .filter(|(_, (count, _))| *count > 0)
+            .chain(self.sparse)
     }
 }
 
@@ -73,7 +102,7 @@ impl GenerationSummary {
     pub fn from_sinks(sinks: Vec<SummarySink>) -> Self {
         let mut merged: HashMap<u64, (u64, u64)> = HashMap::new();
         for sink in sinks {
-            for (generation, (count, memsize)) in sink.buckets {
+            for (generation, (count, memsize)) in sink.into_buckets() {
                 let bucket = merged.entry(generation).or_default();
                 bucket.0 += count;
                 bucket.1 += memsize;
