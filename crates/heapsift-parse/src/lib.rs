@@ -19,8 +19,9 @@
 
 mod bytes;
 mod cursor;
+mod keys;
 mod record;
 mod strings;
 
-pub use record::{Parsed, Record, RejectReason, parse_line};
+pub use record::{LineParser, Parsed, Record, RejectReason, parse_line};
 pub use strings::{decode_json_string, inspect_ruby_string, parse_address};

@@ -1,6 +1,7 @@
 //! One line of a dump, parsed into a [`Record`].
 
 use crate::cursor::{Cursor, Malformed, Scan};
+use crate::keys::{Field, KeyPredictor};
 use crate::strings::{decode_json_string, is_strict_json_string, parse_address};
 use std::borrow::Cow;
 
@@ -110,100 +111,115 @@ pub enum Parsed<'a> {
     Rejected(RejectReason),
 }
 
-/// Parses one line of a dump (without its newline).
-pub fn parse_line(line: &[u8]) -> Parsed<'_> {
-    let mut cursor = Cursor::new(line);
-    cursor.skip_ws();
-    if cursor.at_end() {
-        return Parsed::Blank;
+/// Parses the lines of a dump, learning as it goes how Ruby laid out the
+/// records (see [`crate::keys`]); use one per thread.
+#[derive(Default)]
+pub struct LineParser {
+    keys: KeyPredictor,
+}
+
+impl LineParser {
+    /// Parses one line of a dump (without its newline).
+    pub fn parse<'a>(&mut self, line: &'a [u8]) -> Parsed<'a> {
+        let mut cursor = Cursor::new(line);
+        cursor.skip_ws();
+        if cursor.at_end() {
+            return Parsed::Blank;
+        }
+        let mut record = Record::default();
+        let mut has_type = false;
+        match self.parse_object(&mut cursor, &mut record, &mut has_type) {
+            Err(Malformed) => Parsed::Rejected(RejectReason::Malformed),
+            Ok(_) if !has_type => Parsed::Rejected(RejectReason::NoType),
+            Ok(recovered) => Parsed::Record { record, recovered },
+        }
     }
-    let mut record = Record::default();
-    let mut has_type = false;
-    match parse_object(&mut cursor, &mut record, &mut has_type) {
-        Err(Malformed) => Parsed::Rejected(RejectReason::Malformed),
-        Ok(_) if !has_type => Parsed::Rejected(RejectReason::NoType),
-        Ok(recovered) => Parsed::Record { record, recovered },
+
+    /// Parses the top-level object; returns whether any raw field needed
+    /// recovery.
+    fn parse_object<'a>(&mut self, c: &mut Cursor<'a>, record: &mut Record<'a>, has_type: &mut bool) -> Scan<bool> {
+        let mut recovered = false;
+        c.expect(b'{')?;
+        c.skip_ws();
+        if c.peek() == Some(b'}') {
+            c.pos += 1;
+        } else {
+            let mut previous = None;
+            let mut type_slot = 0;
+            loop {
+                let found = match self.keys.guess(c.bytes, c.pos, type_slot, previous) {
+                    Some((found, len)) => {
+                        c.pos += len;
+                        found
+                    }
+                    None => {
+                        let (key, _) = c.string()?;
+                        c.skip_ws();
+                        c.expect(b':')?;
+                        self.keys.learn(key, type_slot, previous)
+                    }
+                };
+                previous = found.index;
+                c.skip_ws();
+                match found.field {
+                    Field::Type => {
+                        if c.peek() == Some(b'"') {
+                            record.kind = c.string()?.0;
+                            type_slot = KeyPredictor::type_slot(record.kind);
+                            *has_type = true;
+                        } else {
+                            c.skip_value()?;
+                        }
+                    }
+                    Field::Address => record.address = string_field(c)?,
+                    Field::Class => record.class = string_field(c)?,
+                    Field::Generation => record.generation = c.unsigned()?,
+                    Field::Memsize => record.memsize = c.unsigned()?,
+                    Field::Line => record.line = c.unsigned()?,
+                    Field::References => {
+                        if c.peek() == Some(b'[') {
+                            let (raw, count) = c.array()?;
+                            record.references = Some(raw);
+                            record.reference_count = count;
+                        } else {
+                            c.skip_value()?;
+                        }
+                    }
+                    Field::Value => {
+                        if c.peek() == Some(b'"') {
+                            let (raw, escaped) = c.string()?;
+                            record.value = Some(raw);
+                            record.value_escaped = escaped;
+                        } else {
+                            c.skip_value()?;
+                        }
+                    }
+                    Field::Root => record.root = string_field(c)?,
+                    Field::File => record.file = raw_field(c, &mut recovered)?,
+                    Field::Name => record.name = raw_field(c, &mut recovered)?,
+                    Field::RawText => {
+                        raw_field(c, &mut recovered)?;
+                    }
+                    Field::Flags if c.peek() == Some(b'{') => c.skip_flat_object()?,
+                    Field::Flags | Field::Other => c.skip_value()?,
+                }
+                c.skip_ws();
+                if c.comma() {
+                    continue;
+                }
+                c.expect(b'}')?;
+                break;
+            }
+        }
+        c.skip_ws();
+        if c.at_end() { Ok(recovered) } else { Err(Malformed) }
     }
 }
 
-/// Parses the top-level object; returns whether any raw field needed
-/// recovery.
-fn parse_object<'a>(
-    c: &mut Cursor<'a>,
-    record: &mut Record<'a>,
-    has_type: &mut bool,
-) -> Scan<bool> {
-    let mut recovered = false;
-    c.expect(b'{')?;
-    c.skip_ws();
-    if c.peek() == Some(b'}') {
-        c.pos += 1;
-    } else {
-        c.skip_ws();
-        loop {
-            let (key, _) = c.string()?;
-            if c.peek() == Some(b':') {
-                c.pos += 1;
-            } else {
-                c.skip_ws();
-                c.expect(b':')?;
-            }
-            c.skip_ws();
-            match key {
-                b"type" => {
-                    if c.peek() == Some(b'"') {
-                        record.kind = c.string()?.0;
-                        *has_type = true;
-                    } else {
-                        c.skip_value()?;
-                    }
-                }
-                b"address" => record.address = string_field(c)?,
-                b"class" => record.class = string_field(c)?,
-                b"generation" => record.generation = c.unsigned()?,
-                b"memsize" => record.memsize = c.unsigned()?,
-                b"line" => record.line = c.unsigned()?,
-                b"references" => {
-                    if c.peek() == Some(b'[') {
-                        let (raw, count) = c.array()?;
-                        record.references = Some(raw);
-                        record.reference_count = count;
-                    } else {
-                        c.skip_value()?;
-                    }
-                }
-                b"value" => {
-                    if c.peek() == Some(b'"') {
-                        let (raw, escaped) = c.string()?;
-                        record.value = Some(raw);
-                        record.value_escaped = escaped;
-                    } else {
-                        c.skip_value()?;
-                    }
-                }
-                b"root" => record.root = string_field(c)?,
-                b"file" => record.file = raw_field(c, &mut recovered)?,
-                b"name" => record.name = raw_field(c, &mut recovered)?,
-                b"method" | b"struct" | b"real_class_name" => {
-                    raw_field(c, &mut recovered)?;
-                }
-                b"flags" if c.peek() == Some(b'{') => c.skip_flat_object()?,
-                _ => c.skip_value()?,
-            }
-            c.skip_ws();
-            if c.comma() {
-                continue;
-            }
-            c.expect(b'}')?;
-            break;
-        }
-    }
-    c.skip_ws();
-    if c.at_end() {
-        Ok(recovered)
-    } else {
-        Err(Malformed)
-    }
+/// Parses one line on its own. Reading many lines, keep a [`LineParser`]:
+/// it learns the dump's layout and parses faster.
+pub fn parse_line(line: &[u8]) -> Parsed<'_> {
+    LineParser::default().parse(line)
 }
 
 /// A field that should hold a string; other values are skipped.

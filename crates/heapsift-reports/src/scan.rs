@@ -3,7 +3,7 @@
 //! is a heap dump at all.
 
 use heapsift_input::{InputError, LineId, LineSink, Opened, ReadOptions, ReadSummary, read_lines};
-use heapsift_parse::{Parsed, Record, parse_line};
+use heapsift_parse::{LineParser, Parsed, Record};
 
 /// How many line numbers of skipped or recovered lines are kept for messages.
 const FIRST_LINES_KEPT: usize = 5;
@@ -128,6 +128,7 @@ where
 /// Parses lines for one thread and keeps its share of the diagnostics.
 struct Scanner<S> {
     sink: S,
+    parser: LineParser,
     records: u64,
     skipped: u64,
     first_skipped: Vec<LineId>,
@@ -150,6 +151,7 @@ impl<S> Scanner<S> {
     fn new(sink: S) -> Self {
         Scanner {
             sink,
+            parser: LineParser::default(),
             records: 0,
             skipped: 0,
             first_skipped: Vec::new(),
@@ -174,7 +176,7 @@ impl<S> Scanner<S> {
 
 impl<S: RecordSink> LineSink for Scanner<S> {
     fn line(&mut self, line: &[u8], id: LineId) {
-        let parsed = parse_line(line);
+        let parsed = self.parser.parse(line);
         if parsed == Parsed::Blank {
             return;
         }

@@ -1,0 +1,211 @@
+//! Recognising a line's keys by predicting them.
+//!
+//! Ruby writes the keys of a record in a fixed order that depends on the
+//! record's type, so the key that followed `class` in the last STRING record
+//! almost always follows it in the next one. [`KeyPredictor`] remembers, per
+//! type and previous key, which key came next, and checks the guess with one
+//! 16-byte comparison of the literal `"key":`. Only a wrong guess pays for
+//! finding the key's end and looking it up.
+
+/// What the parser does with a key's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    Type,
+    Address,
+    Class,
+    Generation,
+    Memsize,
+    Line,
+    References,
+    Value,
+    Root,
+    /// `file`, never escaped by Ruby.
+    File,
+    /// `name`, raw before Ruby 3.3.7.
+    Name,
+    /// Other fields Ruby may write raw: `method`, `struct`, `real_class_name`.
+    RawText,
+    Flags,
+    /// Any other field: checked and skipped.
+    Other,
+}
+
+macro_rules! known_keys {
+    ($($name:literal => $field:ident),* $(,)?) => {
+        /// Every key Ruby writes (dump-format.md), in its order.
+        const KEYS: &[(&[u8], Field)] = &[$(($name, Field::$field)),*];
+
+        /// The index in [`KEYS`] of a key's name.
+        fn key_index(key: &[u8]) -> Option<usize> {
+            match key {
+                $($name => Some(const { index_of($name) }),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+known_keys! {
+    b"address" => Address, b"type" => Type, b"shape_id" => Other, b"slot_size" => Other,
+    b"class" => Class, b"frozen" => Other, b"embedded" => Other, b"fstring" => Other,
+    b"chilled" => Other, b"associated" => Other, b"shared" => Other, b"bytesize" => Other,
+    b"capacity" => Other, b"value" => Value, b"encoding" => Other, b"coderange" => Other,
+    b"broken" => Other, b"length" => Other, b"size" => Other, b"default" => Other,
+    b"ivars" => Other, b"too_complex_shape" => Other, b"complex_shape" => Other,
+    b"variation_count" => Other, b"superclass" => Other, b"name" => Name,
+    b"real_class_name" => RawText, b"singleton" => Other, b"struct" => RawText,
+    b"free_immediately" => Other, b"fd" => Other, b"imemo_type" => Other, b"mid" => Other,
+    b"called_id" => Other, b"receiver_class" => Other, b"node_type" => Other,
+    b"references" => References, b"file" => File, b"line" => Line, b"method" => RawText,
+    b"generation" => Generation, b"memsize" => Memsize, b"flags" => Flags, b"root" => Root,
+    b"id" => Other, b"parent_id" => Other, b"depth" => Other, b"shape_type" => Other,
+    b"edge_name" => Other, b"edges" => Other,
+}
+
+/// The position of `name` in [`KEYS`], computed at compile time.
+const fn index_of(name: &[u8]) -> usize {
+    let mut i = 0;
+    while i < KEYS.len() {
+        let key = KEYS[i].0;
+        if key.len() == name.len() {
+            let mut j = 0;
+            while j < key.len() && key[j] == name[j] {
+                j += 1;
+            }
+            if j == key.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("key missing from KEYS")
+}
+
+const KEY_COUNT: usize = KEYS.len();
+/// The "previous key" slot used for a line's first key.
+const START: usize = KEY_COUNT;
+/// Records are told apart by a small hash of their type.
+const TYPE_SLOTS: usize = 16;
+const NO_GUESS: u8 = u8::MAX;
+
+/// The literal `"key":` of a known key, ready for a 16-byte comparison.
+#[derive(Clone, Copy)]
+struct Literal {
+    bytes: u128,
+    mask: u128,
+    len: usize,
+}
+
+/// Predicts each key of a line from the previous line of the same type.
+pub(crate) struct KeyPredictor {
+    next: [[u8; KEY_COUNT + 1]; TYPE_SLOTS],
+    literals: [Literal; KEY_COUNT],
+}
+
+/// The key found at a position: its index in [`KEYS`] (if known), what to do
+/// with it, and how many bytes `"key":` took.
+pub(crate) struct Found {
+    pub index: Option<usize>,
+    pub field: Field,
+}
+
+impl Default for KeyPredictor {
+    fn default() -> Self {
+        let mut literals = [Literal {
+            bytes: 0,
+            mask: 0,
+            len: usize::MAX,
+        }; KEY_COUNT];
+        for (literal, (name, _)) in literals.iter_mut().zip(KEYS) {
+            let mut text = Vec::with_capacity(name.len() + 3);
+            text.push(b'"');
+            text.extend_from_slice(name);
+            text.extend_from_slice(b"\":");
+            if text.len() <= 16 {
+                let mut padded = [0u8; 16];
+                padded[..text.len()].copy_from_slice(&text);
+                *literal = Literal {
+                    bytes: u128::from_le_bytes(padded),
+                    mask: u128::MAX >> (8 * (16 - text.len())),
+                    len: text.len(),
+                };
+            }
+        }
+        KeyPredictor {
+            next: [[NO_GUESS; KEY_COUNT + 1]; TYPE_SLOTS],
+            literals,
+        }
+    }
+}
+
+impl KeyPredictor {
+    /// The slot of a record type, for predictions per type.
+    pub fn type_slot(kind: &[u8]) -> usize {
+        (kind.len() + usize::from(kind.first().copied().unwrap_or(0))) % TYPE_SLOTS
+    }
+
+    /// If the bytes at `pos` are `"key":` for the key that followed
+    /// `previous` last time in records of this type, returns that key and
+    /// the length of the literal.
+    #[inline(always)]
+    pub fn guess(&self, bytes: &[u8], pos: usize, type_slot: usize, previous: Option<usize>) -> Option<(Found, usize)> {
+        let guess = self.next[type_slot][previous.unwrap_or(START)];
+        let literal = self.literals.get(usize::from(guess))?;
+        let window = bytes.get(pos..pos + 16)?;
+        let word = u128::from_le_bytes(window.try_into().expect("sixteen bytes"));
+        if (word ^ literal.bytes) & literal.mask != 0 {
+            return None;
+        }
+        let index = usize::from(guess);
+        Some((
+            Found {
+                index: Some(index),
+                field: KEYS[index].1,
+            },
+            literal.len,
+        ))
+    }
+
+    /// Looks a key up by name, and remembers it as the successor of
+    /// `previous` for records of this type.
+    pub fn learn(&mut self, key: &[u8], type_slot: usize, previous: Option<usize>) -> Found {
+        let index = key_index(key);
+        // Long literals can't be checked in one comparison: never guessed.
+        let guessable = index.filter(|&i| self.literals[i].len <= 16);
+        self.next[type_slot][previous.unwrap_or(START)] = guessable.map_or(NO_GUESS, |i| i as u8);
+        Found {
+            index,
+            field: index.map_or(Field::Other, |i| KEYS[i].1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learns_the_key_that_follows_and_checks_its_literal() {
+        let mut predictor = KeyPredictor::default();
+        let line = br#""type":"STRING", "class":"0x1", "value":"a", "file":"x.rb"}"#;
+        let slot = KeyPredictor::type_slot(b"STRING");
+        assert!(predictor.guess(line, 0, slot, None).is_none());
+        let found = predictor.learn(b"type", slot, None);
+        assert_eq!(found.field, Field::Type);
+        let (guessed, len) = predictor.guess(line, 0, slot, None).expect("learned");
+        assert_eq!((guessed.field, len), (Field::Type, 7));
+        // A different key at that place is not taken for the guess.
+        assert!(predictor.guess(br#""typo":"x", "padding padding"#, 0, slot, None).is_none());
+        assert!(predictor.guess(br#""types":"x", "padding padding"#, 0, slot, None).is_none());
+    }
+
+    #[test]
+    fn every_key_is_found_by_name() {
+        for (i, (name, field)) in KEYS.iter().enumerate() {
+            assert_eq!(key_index(name), Some(i));
+            let found = KeyPredictor::default().learn(name, 0, None);
+            assert_eq!(found.field, *field);
+        }
+        assert_eq!(key_index(b"unknown_key"), None);
+    }
+}
