@@ -11,17 +11,31 @@ pub fn parse_address(text: &[u8]) -> Option<u64> {
         return None;
     }
     let mut value = 0u64;
+    let mut invalid = 0u8;
     for &b in digits {
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            _ => return None,
-        };
-        value = (value << 4) | u64::from(digit);
+        let digit = HEX_DIGITS[usize::from(b)];
+        invalid |= digit;
+        value = (value << 4) | u64::from(digit & 0x0f);
     }
-    Some(value)
+    (invalid & 0x80 == 0).then_some(value)
 }
+
+/// The value of each hex digit; 0x80 marks bytes that are not hex digits.
+static HEX_DIGITS: [u8; 256] = {
+    let mut table = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// Whether `raw` (the text between a string's quotes) is a valid JSON
 /// string: no unescaped `"`, control bytes or invalid UTF-8, and only valid

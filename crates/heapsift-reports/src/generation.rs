@@ -192,6 +192,7 @@ impl StringStats {
 pub struct GenerationSink {
     selector: GenerationSelector,
     locations: IndexMap<LocationKey, LocationStats, FastHash>,
+    last_location: Option<usize>,
     classes: HashMap<u64, u64, FastHash>,
     class_names: Vec<(u64, Box<[u8]>)>,
     strings: hashbrown::HashMap<Box<[u8]>, StringStats, FastHash>,
@@ -203,6 +204,7 @@ impl GenerationSink {
         GenerationSink {
             selector,
             locations: IndexMap::default(),
+            last_location: None,
             classes: HashMap::default(),
             class_names: Vec::new(),
             strings: hashbrown::HashMap::default(),
@@ -210,8 +212,17 @@ impl GenerationSink {
     }
 
     fn location_index(&mut self, file: &[u8], line: Option<u64>) -> usize {
+        // Neighbouring slots often hold objects from the same allocation
+        // site; comparing with the last one is cheaper than hashing a path.
+        if let Some(last) = self.last_location
+            && let Some((key, _)) = self.locations.get_index(last)
+            && key.line == line
+            && *key.file == *file
+        {
+            return last;
+        }
         let probe = LocationRef { file, line };
-        match self.locations.get_index_of(&probe) {
+        let index = match self.locations.get_index_of(&probe) {
             Some(index) => index,
             None => {
                 let key = LocationKey {
@@ -220,7 +231,9 @@ impl GenerationSink {
                 };
                 self.locations.insert_full(key, LocationStats::default()).0
             }
-        }
+        };
+        self.last_location = Some(index);
+        index
     }
 }
 
@@ -272,6 +285,7 @@ impl GenerationReport {
             selector,
             locations,
             classes,
+            last_location: _,
             class_names,
             strings,
         } = merged;
