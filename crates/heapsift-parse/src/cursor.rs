@@ -11,7 +11,7 @@ pub(crate) struct Cursor<'a> {
     pub pos: usize,
 }
 
-use crate::bytes::find_any;
+use crate::bytes::{find_any, find_quote_noting_unusual};
 
 #[inline]
 fn is_ws(b: u8) -> bool {
@@ -114,16 +114,21 @@ impl<'a> Cursor<'a> {
 
     /// Reads a string that Ruby may have written without escaping. It ends
     /// at the first `"` after which the line goes on as Ruby's layout does:
-    /// `, "key":` or the object's final `}`. Returns the raw content.
-    pub fn raw_string(&mut self) -> Scan<&'a [u8]> {
+    /// `, "key":` or the object's final `}`. Returns the raw content, and
+    /// whether it is plainly a valid JSON string (no quote, backslash,
+    /// control or non-ASCII byte in it; `false` means "check it").
+    pub fn raw_string(&mut self) -> Scan<(&'a [u8], bool)> {
         self.expect(b'"')?;
         let start = self.pos;
         let mut from = start;
-        while let Some(quote) = find_any(self.bytes, from, [b'"']) {
+        let mut plain = true;
+        while let Some((quote, unusual)) = find_quote_noting_unusual(self.bytes, from) {
+            plain &= !unusual;
             if continues_after_value(&self.bytes[quote + 1..]) {
                 self.pos = quote + 1;
-                return Ok(&self.bytes[start..quote]);
+                return Ok((&self.bytes[start..quote], plain));
             }
+            plain = false; // the text holds a quote
             from = quote + 1;
         }
         Err(Malformed)
@@ -246,35 +251,37 @@ impl<'a> Cursor<'a> {
 /// Whether `rest`, the bytes after a candidate closing quote of a raw string,
 /// continue a record as Ruby writes it: `, "key":` or `}` and the line's end.
 fn continues_after_value(rest: &[u8]) -> bool {
-    let mut c = Cursor::new(rest);
-    c.skip_ws();
-    match c.peek() {
-        Some(b'}') => {
-            c.pos += 1;
+    // Ruby's own spacing first, then any whitespace.
+    let (comma_and_quote, key_start) = match rest {
+        [b',', b' ', b'"', ..] => (true, 3),
+        _ => {
+            let mut c = Cursor::new(rest);
             c.skip_ws();
-            c.at_end()
-        }
-        Some(b',') => {
-            c.pos += 1;
-            c.skip_ws();
-            if c.expect(b'"').is_err() {
-                return false;
-            }
-            let key_start = c.pos;
-            while let Some(&b) = c.bytes.get(c.pos) {
-                if !(b.is_ascii_alphanumeric() || b == b'_') {
-                    break;
+            match c.peek() {
+                Some(b'}') => {
+                    c.pos += 1;
+                    c.skip_ws();
+                    return c.at_end();
                 }
-                c.pos += 1;
+                Some(b',') => {
+                    c.pos += 1;
+                    c.skip_ws();
+                    (c.expect(b'"').is_ok(), c.pos)
+                }
+                _ => return false,
             }
-            if c.pos == key_start || c.expect(b'"').is_err() {
-                return false;
-            }
-            c.skip_ws();
-            c.peek() == Some(b':')
         }
-        _ => false,
+    };
+    if !comma_and_quote {
+        return false;
     }
+    let Some(key_end) = find_any(rest, key_start, [b'"']) else {
+        return false;
+    };
+    let mut c = Cursor::new(rest);
+    c.pos = key_end + 1;
+    c.skip_ws();
+    key_end > key_start && c.peek() == Some(b':')
 }
 
 #[cfg(test)]
@@ -291,11 +298,15 @@ mod tests {
     #[test]
     fn raw_strings_end_where_the_record_goes_on() {
         let mut c = Cursor::new(br#""/tmp/we"ird\dir/f.rb", "line":3}"#);
-        assert_eq!(c.raw_string(), Ok(&br#"/tmp/we"ird\dir/f.rb"#[..]));
+        assert_eq!(c.raw_string(), Ok((&br#"/tmp/we"ird\dir/f.rb"#[..], false)));
         let mut c = Cursor::new(br#""a", b", "line" : 3}"#);
-        assert_eq!(c.raw_string(), Ok(&br#"a", b"#[..]));
+        assert_eq!(c.raw_string(), Ok((&br#"a", b"#[..], false)));
+        let mut c = Cursor::new(br#""a", "", b",  "x":1}"#);
+        assert_eq!(c.raw_string(), Ok((&br#"a", "", b"#[..], false)));
         let mut c = Cursor::new(br#""last"}  "#);
-        assert_eq!(c.raw_string(), Ok(&b"last"[..]));
+        assert_eq!(c.raw_string(), Ok((&b"last"[..], true)));
+        let mut c = Cursor::new(b"\"caf\xc3\xa9.rb\", \"line\":1}");
+        assert_eq!(c.raw_string(), Ok((&b"caf\xc3\xa9.rb"[..], false)));
         let mut c = Cursor::new(br#""never closed, "#);
         assert_eq!(c.raw_string(), Err(Malformed));
     }

@@ -148,7 +148,13 @@ impl KeyPredictor {
     /// `previous` last time in records of this type, returns that key and
     /// the length of the literal.
     #[inline(always)]
-    pub fn guess(&self, bytes: &[u8], pos: usize, type_slot: usize, previous: Option<usize>) -> Option<(Found, usize)> {
+    pub fn guess(
+        &self,
+        bytes: &[u8],
+        pos: usize,
+        type_slot: usize,
+        previous: Option<usize>,
+    ) -> Option<(Found, usize)> {
         let guess = self.next[type_slot][previous.unwrap_or(START)];
         let literal = self.literals.get(usize::from(guess))?;
         let window = bytes.get(pos..pos + 16)?;
@@ -195,8 +201,16 @@ mod tests {
         let (guessed, len) = predictor.guess(line, 0, slot, None).expect("learned");
         assert_eq!((guessed.field, len), (Field::Type, 7));
         // A different key at that place is not taken for the guess.
-        assert!(predictor.guess(br#""typo":"x", "padding padding"#, 0, slot, None).is_none());
-        assert!(predictor.guess(br#""types":"x", "padding padding"#, 0, slot, None).is_none());
+        assert!(
+            predictor
+                .guess(br#""typo":"x", "padding padding"#, 0, slot, None)
+                .is_none()
+        );
+        assert!(
+            predictor
+                .guess(br#""types":"x", "padding padding"#, 0, slot, None)
+                .is_none()
+        );
     }
 
     #[test]

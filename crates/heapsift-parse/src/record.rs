@@ -137,7 +137,12 @@ impl LineParser {
 
     /// Parses the top-level object; returns whether any raw field needed
     /// recovery.
-    fn parse_object<'a>(&mut self, c: &mut Cursor<'a>, record: &mut Record<'a>, has_type: &mut bool) -> Scan<bool> {
+    fn parse_object<'a>(
+        &mut self,
+        c: &mut Cursor<'a>,
+        record: &mut Record<'a>,
+        has_type: &mut bool,
+    ) -> Scan<bool> {
         let mut recovered = false;
         c.expect(b'{')?;
         c.skip_ws();
@@ -212,7 +217,11 @@ impl LineParser {
             }
         }
         c.skip_ws();
-        if c.at_end() { Ok(recovered) } else { Err(Malformed) }
+        if c.at_end() {
+            Ok(recovered)
+        } else {
+            Err(Malformed)
+        }
     }
 }
 
@@ -239,8 +248,8 @@ fn raw_field<'a>(c: &mut Cursor<'a>, recovered: &mut bool) -> Scan<Option<&'a [u
         c.skip_value()?;
         return Ok(None);
     }
-    let raw = c.raw_string()?;
-    if !is_strict_json_string(raw) {
+    let (raw, plain) = c.raw_string()?;
+    if !plain && !is_strict_json_string(raw) {
         *recovered = true;
     }
     Ok(Some(raw))
