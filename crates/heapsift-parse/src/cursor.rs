@@ -140,25 +140,21 @@ impl<'a> Cursor<'a> {
     pub fn unsigned(&mut self) -> Scan<Option<u64>> {
         let start = self.pos;
         let mut value: u64 = 0;
-        let mut overflow = false;
         while let Some(&b) = self.bytes.get(self.pos) {
-            if !b.is_ascii_digit() {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
                 break;
             }
-            match value
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u64::from(b - b'0')))
-            {
-                Some(v) => value = v,
-                None => overflow = true,
-            }
+            value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
             self.pos += 1;
         }
+        // Up to 19 digits always fit in a u64; longer numbers are skipped.
+        let digits = self.pos - start;
         let ends_cleanly = matches!(
             self.peek(),
             None | Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n')
         );
-        if self.pos > start && ends_cleanly && !overflow {
+        if (1..=19).contains(&digits) && ends_cleanly {
             Ok(Some(value))
         } else {
             self.pos = start;
