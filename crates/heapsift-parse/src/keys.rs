@@ -86,24 +86,36 @@ const KEY_COUNT: usize = KEYS.len();
 const START: usize = KEY_COUNT;
 /// Records are told apart by a small hash of their type.
 const TYPE_SLOTS: usize = 16;
-const NO_GUESS: u8 = u8::MAX;
 
-/// The literal `"key":` of a known key, ready for a 16-byte comparison.
+/// A predicted key: its literal `"key":` (zero-padded to 16 bytes) with the
+/// mask of its bytes, the literal's length (0: no prediction) and the key's
+/// index in [`KEYS`].
+/// Kept whole in the prediction table, so checking a guess takes one load.
 #[derive(Clone, Copy)]
-struct Literal {
-    bytes: u128,
+struct Guess {
+    literal: u128,
     mask: u128,
-    len: usize,
+    len: u8,
+    index: u8,
 }
+
+const NO_GUESS: Guess = Guess {
+    literal: 0,
+    mask: 0,
+    len: 0,
+    index: 0,
+};
 
 /// Predicts each key of a line from the previous line of the same type.
 pub(crate) struct KeyPredictor {
-    next: [[u8; KEY_COUNT + 1]; TYPE_SLOTS],
-    literals: [Literal; KEY_COUNT],
+    next: Box<[[Guess; KEY_COUNT + 1]; TYPE_SLOTS]>,
+    /// The guess for each known key; `NO_GUESS` for keys whose literal is
+    /// longer than 16 bytes.
+    guesses: [Guess; KEY_COUNT],
 }
 
-/// The key found at a position: its index in [`KEYS`] (if known), what to do
-/// with it, and how many bytes `"key":` took.
+/// The key found at a position: its index in [`KEYS`] (if known) and what to
+/// do with its value.
 pub(crate) struct Found {
     pub index: Option<usize>,
     pub field: Field,
@@ -111,12 +123,8 @@ pub(crate) struct Found {
 
 impl Default for KeyPredictor {
     fn default() -> Self {
-        let mut literals = [Literal {
-            bytes: 0,
-            mask: 0,
-            len: usize::MAX,
-        }; KEY_COUNT];
-        for (literal, (name, _)) in literals.iter_mut().zip(KEYS) {
+        let mut guesses = [NO_GUESS; KEY_COUNT];
+        for (index, (guess, (name, _))) in guesses.iter_mut().zip(KEYS).enumerate() {
             let mut text = Vec::with_capacity(name.len() + 3);
             text.push(b'"');
             text.extend_from_slice(name);
@@ -124,16 +132,17 @@ impl Default for KeyPredictor {
             if text.len() <= 16 {
                 let mut padded = [0u8; 16];
                 padded[..text.len()].copy_from_slice(&text);
-                *literal = Literal {
-                    bytes: u128::from_le_bytes(padded),
+                *guess = Guess {
+                    literal: u128::from_le_bytes(padded),
                     mask: u128::MAX >> (8 * (16 - text.len())),
-                    len: text.len(),
+                    len: text.len() as u8,
+                    index: index as u8,
                 };
             }
         }
         KeyPredictor {
-            next: [[NO_GUESS; KEY_COUNT + 1]; TYPE_SLOTS],
-            literals,
+            next: Box::new([[NO_GUESS; KEY_COUNT + 1]; TYPE_SLOTS]),
+            guesses,
         }
     }
 }
@@ -156,19 +165,18 @@ impl KeyPredictor {
         previous: Option<usize>,
     ) -> Option<(Found, usize)> {
         let guess = self.next[type_slot][previous.unwrap_or(START)];
-        let literal = self.literals.get(usize::from(guess))?;
         let window = bytes.get(pos..pos + 16)?;
         let word = u128::from_le_bytes(window.try_into().expect("sixteen bytes"));
-        if (word ^ literal.bytes) & literal.mask != 0 {
+        if guess.len == 0 || (word ^ guess.literal) & guess.mask != 0 {
             return None;
         }
-        let index = usize::from(guess);
+        let index = usize::from(guess.index);
         Some((
             Found {
                 index: Some(index),
                 field: KEYS[index].1,
             },
-            literal.len,
+            usize::from(guess.len),
         ))
     }
 
@@ -176,9 +184,8 @@ impl KeyPredictor {
     /// `previous` for records of this type.
     pub fn learn(&mut self, key: &[u8], type_slot: usize, previous: Option<usize>) -> Found {
         let index = key_index(key);
-        // Long literals can't be checked in one comparison: never guessed.
-        let guessable = index.filter(|&i| self.literals[i].len <= 16);
-        self.next[type_slot][previous.unwrap_or(START)] = guessable.map_or(NO_GUESS, |i| i as u8);
+        self.next[type_slot][previous.unwrap_or(START)] =
+            index.map_or(NO_GUESS, |i| self.guesses[i]);
         Found {
             index,
             field: index.map_or(Field::Other, |i| KEYS[i].1),
