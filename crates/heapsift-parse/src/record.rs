@@ -208,6 +208,10 @@ impl LineParser {
                     Field::Flags if c.peek() == Some(b'{') => c.skip_flat_object()?,
                     Field::Flags | Field::Other => c.skip_value()?,
                 }
+                // Ruby puts `, ` right after a value; other spacing is rare.
+                if c.comma() {
+                    continue;
+                }
                 c.skip_ws();
                 if c.comma() {
                     continue;
