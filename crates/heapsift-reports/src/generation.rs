@@ -195,7 +195,7 @@ pub struct GenerationSink {
     last_location: Option<usize>,
     classes: HashMap<u64, u64, FastHash>,
     class_names: Vec<(u64, Box<[u8]>)>,
-    strings: hashbrown::HashMap<Box<[u8]>, StringStats, FastHash>,
+    strings: hashbrown::HashMap<Vec<u8>, StringStats, FastHash>,
 }
 
 impl GenerationSink {
@@ -333,7 +333,7 @@ impl GenerationReport {
             })
             .collect();
 
-        let mut duplicates: Vec<(Box<[u8]>, StringStats)> = strings
+        let mut duplicates: Vec<(Vec<u8>, StringStats)> = strings
             .into_iter()
             .filter(|(_, stats)| stats.count >= 2)
             .collect();
@@ -342,7 +342,7 @@ impl GenerationReport {
         let duplicate_strings = duplicates
             .into_iter()
             .map(|(value, stats)| DuplicateString {
-                value: value.into_vec(),
+                value,
                 count: stats.count,
                 locations: top_rows(
                     stats
