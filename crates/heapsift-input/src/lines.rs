@@ -32,6 +32,25 @@ pub struct LineId {
 pub trait LineSink: Send {
     /// Called once per line, without its trailing `\n`.
     fn line(&mut self, line: &[u8], id: LineId);
+
+    /// Called once per block of whole lines (the last one may lack its
+    /// `\n`); returns how many lines it holds. The default splits the block
+    /// at newlines and calls [`LineSink::line`]; a sink that finds line ends
+    /// itself while parsing can do both in one pass.
+    fn block(&mut self, data: &[u8], block: u32) -> u32 {
+        let mut count = 0u32;
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', data) {
+            self.line(&data[start..end], LineId { block, line: count });
+            count += 1;
+            start = end + 1;
+        }
+        if start < data.len() {
+            self.line(&data[start..], LineId { block, line: count });
+            count += 1;
+        }
+        count
+    }
 }
 
 /// How to read.
@@ -149,22 +168,6 @@ where
     Ok((sinks, summary))
 }
 
-/// Splits one block into lines and feeds them to `sink`; returns the line count.
-fn feed_block<S: LineSink>(sink: &mut S, block: u32, data: &[u8]) -> u32 {
-    let mut count = 0u32;
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', data) {
-        sink.line(&data[start..end], LineId { block, line: count });
-        count += 1;
-        start = end + 1;
-    }
-    if start < data.len() {
-        sink.line(&data[start..], LineId { block, line: count });
-        count += 1;
-    }
-    count
-}
-
 type Blocks = Vec<(u32, u32)>;
 
 fn read_file<S, F>(
@@ -197,7 +200,7 @@ where
                         let end = (start + block_size as u64).min(len);
                         let (lines, reaches_eof) = reader.lines_of_block(start, end)?;
                         let block = index as u32;
-                        let count = feed_block(&mut sink, block, lines);
+                        let count = sink.block(lines, block);
                         unterminated |= reaches_eof;
                         blocks.push((block, count));
                         consumed.fetch_add(end - start, Ordering::Relaxed);
@@ -395,7 +398,7 @@ where
                     loop {
                         let next = from_reader.lock().expect("block queue poisoned").recv();
                         let Ok(block) = next else { break };
-                        let count = feed_block(&mut sink, block.index, &block.data);
+                        let count = sink.block(&block.data, block.index);
                         blocks.push((block.index, count));
                         let _ = recycle.send(block.data);
                     }

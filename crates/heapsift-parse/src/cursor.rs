@@ -13,9 +13,11 @@ pub(crate) struct Cursor<'a> {
 
 use crate::bytes::{find_any, find_quote_noting_unusual};
 
+/// Whitespace within a line. A newline is not: it ends the line, so that a
+/// parser given the rest of a block stops at the line's end.
 #[inline]
 fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+    matches!(b, b' ' | b'\t' | b'\r')
 }
 
 impl<'a> Cursor<'a> {
@@ -58,9 +60,11 @@ impl<'a> Cursor<'a> {
         self.bytes.get(self.pos).copied()
     }
 
+    /// Whether the cursor is at the end of the line: the end of the bytes
+    /// or a newline.
     #[inline]
-    pub fn at_end(&self) -> bool {
-        self.pos >= self.bytes.len()
+    pub fn at_line_end(&self) -> bool {
+        matches!(self.peek(), None | Some(b'\n'))
     }
 
     #[inline]
@@ -81,19 +85,19 @@ impl<'a> Cursor<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            match find_any(self.bytes, self.pos, [b'"', b'\\']) {
+            match find_any(self.bytes, self.pos, [b'"', b'\\', b'\n']) {
                 Some(i) if self.bytes[i] == b'"' => {
                     self.pos = i + 1;
                     return Ok((&self.bytes[start..i], escaped));
                 }
-                Some(i) => {
+                Some(i)
+                    if self.bytes[i] == b'\\'
+                        && self.bytes.get(i + 1).is_some_and(|&b| b != b'\n') =>
+                {
                     escaped = true;
                     self.pos = i + 2; // the backslash and the byte it escapes
-                    if self.pos > self.bytes.len() {
-                        return Err(Malformed);
-                    }
                 }
-                None => return Err(Malformed),
+                _ => return Err(Malformed), // the line ends inside the string
             }
         }
     }
@@ -103,7 +107,7 @@ impl<'a> Cursor<'a> {
     /// walked in full by [`Cursor::skip_value`].
     #[inline]
     pub fn skip_flat_object(&mut self) -> Scan<()> {
-        if let Some(end) = find_any(self.bytes, self.pos + 1, [b'}', b'{', b'[', b'\\'])
+        if let Some(end) = find_any(self.bytes, self.pos + 1, [b'}', b'{', b'[', b'\\', b'\n'])
             && self.bytes[end] == b'}'
         {
             self.pos = end + 1;
@@ -123,6 +127,9 @@ impl<'a> Cursor<'a> {
         let mut from = start;
         let mut plain = true;
         while let Some((quote, unusual)) = find_quote_noting_unusual(self.bytes, from) {
+            if unusual && memchr::memchr(b'\n', &self.bytes[from..quote]).is_some() {
+                return Err(Malformed); // the line ends inside the string
+            }
             plain &= !unusual;
             if continues_after_value(&self.bytes[quote + 1..]) {
                 self.pos = quote + 1;
@@ -257,7 +264,7 @@ fn continues_after_value(rest: &[u8]) -> bool {
                 Some(b'}') => {
                     c.pos += 1;
                     c.skip_ws();
-                    return c.at_end();
+                    return c.at_line_end();
                 }
                 Some(b',') => {
                     c.pos += 1;

@@ -121,18 +121,31 @@ pub struct LineParser {
 impl LineParser {
     /// Parses one line of a dump (without its newline).
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Parsed<'a> {
-        let mut cursor = Cursor::new(line);
+        self.parse_first_line(line).0
+    }
+
+    /// Parses the first line of `data` (the rest of a block of lines) and
+    /// returns it with the line's length, without its newline. Finding the
+    /// line's end while parsing saves a separate search for it.
+    pub fn parse_first_line<'a>(&mut self, data: &'a [u8]) -> (Parsed<'a>, usize) {
+        let mut cursor = Cursor::new(data);
         cursor.skip_ws();
-        if cursor.at_end() {
-            return Parsed::Blank;
+        if cursor.at_line_end() {
+            return (Parsed::Blank, cursor.pos);
         }
         let mut record = Record::default();
         let mut has_type = false;
-        match self.parse_object(&mut cursor, &mut record, &mut has_type) {
+        let parsed = self.parse_object(&mut cursor, &mut record, &mut has_type);
+        let line_len = match parsed {
+            Ok(_) => cursor.pos,
+            Err(Malformed) => memchr::memchr(b'\n', data).unwrap_or(data.len()),
+        };
+        let parsed = match parsed {
             Err(Malformed) => Parsed::Rejected(RejectReason::Malformed),
             Ok(_) if !has_type => Parsed::Rejected(RejectReason::NoType),
             Ok(recovered) => Parsed::Record { record, recovered },
-        }
+        };
+        (parsed, line_len)
     }
 
     /// Parses the top-level object; returns whether any raw field needed
@@ -221,7 +234,7 @@ impl LineParser {
             }
         }
         c.skip_ws();
-        if c.at_end() {
+        if c.at_line_end() {
             Ok(recovered)
         } else {
             Err(Malformed)
@@ -341,7 +354,32 @@ mod tests {
             Parsed::Rejected(Malformed)
         );
         assert_eq!(parse_line(b"\x89PNG\r\n"), Parsed::Rejected(Malformed));
+        assert_eq!(
+            parse_line(b"{\"type\":\"RO\nOT\"}"),
+            Parsed::Rejected(Malformed)
+        );
         assert_eq!(parse_line(b"[1,2]"), Parsed::Rejected(Malformed));
+    }
+
+    #[test]
+    fn parses_a_block_line_by_line_as_it_would_each_line() {
+        let block: &[u8] = b"{\"type\":\"ROOT\", \"root\":\"vm\"}\n\n  \n{\"type\":\"STRING\", \"value\":\"a\nb\"}\n\
+            garbage\n{\"type\":\"OBJECT\", \"file\":\"x\ny.rb\", \"line\":1}\n{\"type\":\"HASH\", \"flags\":{\"old\":true\n}}\n\
+            {\"type\":\"DATA\"}  \r";
+        let mut parser = LineParser::default();
+        let mut rest = block;
+        let mut from_block = Vec::new();
+        while !rest.is_empty() {
+            let (parsed, len) = parser.parse_first_line(rest);
+            from_block.push((format!("{parsed:?}"), rest[..len].to_vec()));
+            rest = rest.get(len + 1..).unwrap_or_default();
+        }
+        let from_lines: Vec<(String, Vec<u8>)> = block
+            .split(|&b| b == b'\n')
+            .map(|line| (format!("{:?}", parse_line(line)), line.to_vec()))
+            .collect();
+        assert_eq!(from_block, from_lines);
+        assert_eq!(from_block.len(), 11);
     }
 
     #[test]

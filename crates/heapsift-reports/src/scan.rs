@@ -174,9 +174,8 @@ impl<S> Scanner<S> {
     }
 }
 
-impl<S: RecordSink> LineSink for Scanner<S> {
-    fn line(&mut self, line: &[u8], id: LineId) {
-        let parsed = self.parser.parse(line);
+impl<S: RecordSink> Scanner<S> {
+    fn parsed(&mut self, parsed: Parsed<'_>, id: LineId) {
         if parsed == Parsed::Blank {
             return;
         }
@@ -202,6 +201,27 @@ impl<S: RecordSink> LineSink for Scanner<S> {
             }
             Parsed::Blank => unreachable!("handled above"),
         }
+    }
+}
+
+impl<S: RecordSink> LineSink for Scanner<S> {
+    fn line(&mut self, line: &[u8], id: LineId) {
+        let parsed = self.parser.parse(line);
+        self.parsed(parsed, id);
+    }
+
+    /// Parses the block line by line, letting the parser find each line's
+    /// end rather than searching for newlines first.
+    fn block(&mut self, data: &[u8], block: u32) -> u32 {
+        let mut line = 0u32;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let (parsed, len) = self.parser.parse_first_line(rest);
+            self.parsed(parsed, LineId { block, line });
+            line += 1;
+            rest = rest.get(len + 1..).unwrap_or_default();
+        }
+        line
     }
 }
 
