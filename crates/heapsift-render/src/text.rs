@@ -57,7 +57,7 @@ pub fn generation_report(report: &GenerationReport, out: &mut impl Write) -> io:
         .iter()
         .map(|row| (row.count, row.class_name.as_str()))
         .collect();
-    rows(&classes, "  ", out)?;
+    rows(&classes, out)?;
 
     writeln!(out, "\nHigh Ref Counts\n{RULE}\n")?;
     location_rows(&report.high_ref_counts, out)?;
@@ -87,15 +87,15 @@ fn location_rows(table: &[LocationRow], out: &mut impl Write) -> io::Result<()> 
         .iter()
         .map(|row| (row.value, row.location.as_str()))
         .collect();
-    rows(&pairs, "  ", out)
+    rows(&pairs, out)
 }
 
-/// Rows of `<indent><number right-justified>  <key>`, the width set by the
+/// Rows of `  <number right-justified>  <key>`, the width set by the
 /// largest number.
-fn rows(pairs: &[(u64, &str)], indent: &str, out: &mut impl Write) -> io::Result<()> {
+fn rows(pairs: &[(u64, &str)], out: &mut impl Write) -> io::Result<()> {
     let width = number_width(pairs.iter().map(|(n, _)| *n));
     for (number, key) in pairs {
-        writeln!(out, "{indent}{number:>width$}  {key}")?;
+        writeln!(out, "  {number:>width$}  {key}")?;
     }
     Ok(())
 }

@@ -3,16 +3,28 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{run, scratch, stderr};
 
-/// Runs `script` with Ruby, failing the test with a clear message when Ruby
-/// is missing.
-fn ruby(script: &Path, args: &[&str]) {
+/// Runs `body` in Ruby with allocation tracing on, then dumps the heap to
+/// `dir/<name>.dump` (extra `args` reach the script as ARGV[1..]). Fails the
+/// test with a clear message when Ruby is missing.
+fn dump_with_ruby(dir: &Path, name: &str, body: &str, args: &[&str]) -> PathBuf {
+    let script = dir.join(format!("{name}.rb"));
+    let dump = dir.join(format!("{name}.dump"));
+    std::fs::write(
+        &script,
+        format!(
+            "require \"objspace\"\nObjectSpace.trace_object_allocations_start\n{body}\nGC.start\n\
+             File.open(ARGV[0], \"w\") {{ |f| ObjectSpace.dump_all(output: f) }}\n"
+        ),
+    )
+    .unwrap();
     let output = Command::new("ruby")
-        .arg(script)
+        .arg(&script)
+        .arg(&dump)
         .args(args)
         .output()
         .expect("these tests need Ruby: apt-get install ruby");
@@ -21,6 +33,7 @@ fn ruby(script: &Path, args: &[&str]) {
         "ruby failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    dump
 }
 
 fn json(args: &[&str]) -> serde_json::Value {
@@ -32,21 +45,13 @@ fn json(args: &[&str]) -> serde_json::Value {
 #[test]
 fn a_dump_ruby_writes_reads_with_no_skipped_line() {
     let dir = scratch("ruby-dump");
-    let script = dir.join("dump.rb");
-    std::fs::write(
-        &script,
-        r#"
-        require "objspace"
-        ObjectSpace.trace_object_allocations_start
-        KEEP = Array.new(2000) { |i| "value #{i % 100} \"quoted\" \t\\ \u00e9" }
-        HASH = KEEP.group_by(&:size)
-        GC.start
-        File.open(ARGV[0], "w") { |f| ObjectSpace.dump_all(output: f) }
-        "#,
-    )
-    .unwrap();
-    let dump = dir.join("ruby.dump");
-    ruby(&script, &[dump.to_str().unwrap()]);
+    let dump = dump_with_ruby(
+        &dir,
+        "escapes",
+        r#"KEEP = Array.new(2000) { |i| "value #{i % 100} \"quoted\" \t\\ \u00e9" }
+           HASH = KEEP.group_by(&:size)"#,
+        &[],
+    );
 
     let lines = std::fs::read(&dump)
         .unwrap()
@@ -77,23 +82,11 @@ fn objects_allocated_in_a_file_with_quote_and_backslash_keep_their_location() {
         "def make_them\n  Array.new(300) { |i| \"kept-#{i}\" }\nend\n",
     )
     .unwrap();
-    let script = dir.join("dump.rb");
-    std::fs::write(
-        &script,
-        r#"
-        require "objspace"
-        ObjectSpace.trace_object_allocations_start
-        load ARGV[0]
-        KEPT = make_them
-        GC.start
-        File.open(ARGV[1], "w") { |f| ObjectSpace.dump_all(output: f) }
-        "#,
-    )
-    .unwrap();
-    let dump = dir.join("weird.dump");
-    ruby(
-        &script,
-        &[allocator.to_str().unwrap(), dump.to_str().unwrap()],
+    let dump = dump_with_ruby(
+        &dir,
+        "weird",
+        "load ARGV[1]\nKEPT = make_them",
+        &[allocator.to_str().unwrap()],
     );
 
     let output = run(&["read", dump.to_str().unwrap(), "all", "--format", "json"]);
