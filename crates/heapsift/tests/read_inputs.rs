@@ -122,3 +122,33 @@ fn lines_limits_every_table() {
     }
     assert_eq!(json["object_count"]["rows"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn a_line_of_50_mb_just_works() {
+    // A `vm` ROOT record listing every object is the longest line a dump has.
+    let mut dump = b"{\"type\":\"ROOT\", \"root\":\"vm\", \"references\":[".to_vec();
+    for i in 0..3_200_000u64 {
+        if i > 0 {
+            dump.extend_from_slice(b", ");
+        }
+        dump.extend_from_slice(format!("\"0x7f{i:010x}\"").as_bytes());
+    }
+    dump.extend_from_slice(b"]}\n");
+    assert!(dump.len() > 50_000_000);
+    for i in 0..3u64 {
+        dump.extend_from_slice(
+            format!("{{\"address\":\"0x7f{i:010x}\", \"type\":\"STRING\", \"value\":\"v\", \"file\":\"a.rb\", \"line\":1, \"generation\":5, \"memsize\":40}}\n")
+                .as_bytes(),
+        );
+    }
+    let dir = scratch("long-line");
+    let path = dir.join("long.dump");
+    std::fs::write(&path, &dump).unwrap();
+    let expected = "Generation: nil object count: 1, mem: 0.0 kb\nGeneration:   5 object count: 3, mem: 0.1 kb\n";
+    for (arg, stdin) in [(path.as_os_str(), None), (OsStr::new("-"), Some(&dump[..]))] {
+        let output = heapsift(&[OsStr::new("read"), arg], stdin);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(output.stderr.is_empty(), "{}", stderr(&output));
+        assert!(stdout(&output).contains(expected), "{}", stdout(&output));
+    }
+}
