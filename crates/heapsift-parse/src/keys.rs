@@ -97,6 +97,7 @@ struct Guess {
     mask: u128,
     len: u8,
     index: u8,
+    field: Field,
 }
 
 const NO_GUESS: Guess = Guess {
@@ -104,6 +105,7 @@ const NO_GUESS: Guess = Guess {
     mask: 0,
     len: 0,
     index: 0,
+    field: Field::Other,
 };
 
 /// Predicts each key of a line from the previous line of the same type.
@@ -124,7 +126,7 @@ pub(crate) struct Found {
 impl Default for KeyPredictor {
     fn default() -> Self {
         let mut guesses = [NO_GUESS; KEY_COUNT];
-        for (index, (guess, (name, _))) in guesses.iter_mut().zip(KEYS).enumerate() {
+        for (index, (guess, &(name, field))) in guesses.iter_mut().zip(KEYS).enumerate() {
             let mut text = Vec::with_capacity(name.len() + 3);
             text.push(b'"');
             text.extend_from_slice(name);
@@ -137,6 +139,7 @@ impl Default for KeyPredictor {
                     mask: u128::MAX >> (8 * (16 - text.len())),
                     len: text.len() as u8,
                     index: index as u8,
+                    field,
                 };
             }
         }
@@ -170,11 +173,10 @@ impl KeyPredictor {
         if guess.len == 0 || (word ^ guess.literal) & guess.mask != 0 {
             return None;
         }
-        let index = usize::from(guess.index);
         Some((
             Found {
-                index: Some(index),
-                field: KEYS[index].1,
+                index: Some(usize::from(guess.index)),
+                field: guess.field,
             },
             usize::from(guess.len),
         ))

@@ -23,5 +23,5 @@ mod keys;
 mod record;
 mod strings;
 
-pub use record::{LineParser, Parsed, Record, RejectReason, parse_line};
+pub use record::{LineKind, LineParser, Parsed, Record, RejectReason, parse_line};
 pub use strings::{decode_json_string, inspect_ruby_string, parse_address};

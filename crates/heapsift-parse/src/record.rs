@@ -111,6 +111,21 @@ pub enum Parsed<'a> {
     Rejected(RejectReason),
 }
 
+/// What a line held, when its record was parsed in place (see
+/// [`LineParser::parse_first_line`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// An empty or all-whitespace line.
+    Blank,
+    /// A record, now in the record given; `recovered` as in [`Parsed`].
+    Record {
+        /// Whether strict JSON would reject the line.
+        recovered: bool,
+    },
+    /// A line that is not a record.
+    Rejected(RejectReason),
+}
+
 /// Parses the lines of a dump, learning as it goes how Ruby laid out the
 /// records (see [`crate::keys`]); use one per thread.
 #[derive(Default)]
@@ -121,31 +136,38 @@ pub struct LineParser {
 impl LineParser {
     /// Parses one line of a dump (without its newline).
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Parsed<'a> {
-        self.parse_first_line(line).0
+        let mut record = Record::default();
+        match self.parse_first_line(line, &mut record).0 {
+            LineKind::Blank => Parsed::Blank,
+            LineKind::Record { recovered } => Parsed::Record { record, recovered },
+            LineKind::Rejected(reason) => Parsed::Rejected(reason),
+        }
     }
 
-    /// Parses the first line of `data` (the rest of a block of lines) and
-    /// returns it with the line's length, without its newline. Finding the
-    /// line's end while parsing saves a separate search for it.
-    pub fn parse_first_line<'a>(&mut self, data: &'a [u8]) -> (Parsed<'a>, usize) {
+    /// Parses the first line of `data` (the rest of a block of lines) into
+    /// `record`, and returns what the line held and its length without its
+    /// newline. Finding the line's end while parsing saves a separate search
+    /// for it; filling a caller's record saves moving one per line.
+    pub fn parse_first_line<'a>(
+        &mut self,
+        data: &'a [u8],
+        record: &mut Record<'a>,
+    ) -> (LineKind, usize) {
         let mut cursor = Cursor::new(data);
         cursor.skip_ws();
         if cursor.at_line_end() {
-            return (Parsed::Blank, cursor.pos);
+            return (LineKind::Blank, cursor.pos);
         }
-        let mut record = Record::default();
+        *record = Record::default();
         let mut has_type = false;
-        let parsed = self.parse_object(&mut cursor, &mut record, &mut has_type);
-        let line_len = match parsed {
-            Ok(_) => cursor.pos,
-            Err(Malformed) => memchr::memchr(b'\n', data).unwrap_or(data.len()),
-        };
-        let parsed = match parsed {
-            Err(Malformed) => Parsed::Rejected(RejectReason::Malformed),
-            Ok(_) if !has_type => Parsed::Rejected(RejectReason::NoType),
-            Ok(recovered) => Parsed::Record { record, recovered },
-        };
-        (parsed, line_len)
+        match self.parse_object(&mut cursor, record, &mut has_type) {
+            Ok(recovered) if has_type => (LineKind::Record { recovered }, cursor.pos),
+            Ok(_) => (LineKind::Rejected(RejectReason::NoType), cursor.pos),
+            Err(Malformed) => (
+                LineKind::Rejected(RejectReason::Malformed),
+                memchr::memchr(b'\n', data).unwrap_or(data.len()),
+            ),
+        }
     }
 
     /// Parses the top-level object; returns whether any raw field needed
@@ -369,8 +391,17 @@ mod tests {
         let mut parser = LineParser::default();
         let mut rest = block;
         let mut from_block = Vec::new();
+        let mut record = Record::default();
         while !rest.is_empty() {
-            let (parsed, len) = parser.parse_first_line(rest);
+            let (kind, len) = parser.parse_first_line(rest, &mut record);
+            let parsed = match kind {
+                LineKind::Blank => Parsed::Blank,
+                LineKind::Record { recovered } => Parsed::Record {
+                    record: record.clone(),
+                    recovered,
+                },
+                LineKind::Rejected(reason) => Parsed::Rejected(reason),
+            };
             from_block.push((format!("{parsed:?}"), rest[..len].to_vec()));
             rest = rest.get(len + 1..).unwrap_or_default();
         }

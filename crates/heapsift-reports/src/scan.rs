@@ -3,7 +3,7 @@
 //! is a heap dump at all.
 
 use heapsift_input::{InputError, LineId, LineSink, Opened, ReadOptions, ReadSummary, read_lines};
-use heapsift_parse::{LineParser, Parsed, Record};
+use heapsift_parse::{LineKind, LineParser, Record};
 
 /// How many line numbers of skipped or recovered lines are kept for messages.
 const FIRST_LINES_KEPT: usize = 5;
@@ -175,39 +175,40 @@ impl<S> Scanner<S> {
 }
 
 impl<S: RecordSink> Scanner<S> {
-    fn parsed(&mut self, parsed: Parsed<'_>, id: LineId) {
-        if parsed == Parsed::Blank {
+    /// Counts a parsed line and hands its record, if any, to the sink.
+    fn counted(&mut self, kind: LineKind, record: &Record<'_>, id: LineId) {
+        if kind == LineKind::Blank {
             return;
         }
-        let is_record = matches!(parsed, Parsed::Record { .. });
         let head = self.head(id.block);
-        if is_record && head.first_record_after.is_none() {
+        if head.first_record_after.is_none() && matches!(kind, LineKind::Record { .. }) {
             head.first_record_after = Some(head.non_empty);
         }
         head.non_empty += 1;
-        match parsed {
-            Parsed::Record { record, recovered } => {
+        match kind {
+            LineKind::Record { recovered } => {
                 self.records += 1;
                 if recovered {
                     self.recovered += 1;
                     keep_first(&mut self.first_recovered, id);
                 }
-                self.sink.record(&record);
+                self.sink.record(record);
             }
-            Parsed::Rejected(_) => {
+            LineKind::Rejected(_) => {
                 self.skipped += 1;
                 keep_first(&mut self.first_skipped, id);
                 self.last_skipped = Some(id);
             }
-            Parsed::Blank => unreachable!("handled above"),
+            LineKind::Blank => unreachable!("handled above"),
         }
     }
 }
 
 impl<S: RecordSink> LineSink for Scanner<S> {
     fn line(&mut self, line: &[u8], id: LineId) {
-        let parsed = self.parser.parse(line);
-        self.parsed(parsed, id);
+        let mut record = Record::default();
+        let (kind, _) = self.parser.parse_first_line(line, &mut record);
+        self.counted(kind, &record, id);
     }
 
     /// Parses the block line by line, letting the parser find each line's
@@ -215,9 +216,10 @@ impl<S: RecordSink> LineSink for Scanner<S> {
     fn block(&mut self, data: &[u8], block: u32) -> u32 {
         let mut line = 0u32;
         let mut rest = data;
+        let mut record = Record::default();
         while !rest.is_empty() {
-            let (parsed, len) = self.parser.parse_first_line(rest);
-            self.parsed(parsed, LineId { block, line });
+            let (kind, len) = self.parser.parse_first_line(rest, &mut record);
+            self.counted(kind, &record, LineId { block, line });
             line += 1;
             rest = rest.get(len + 1..).unwrap_or_default();
         }
