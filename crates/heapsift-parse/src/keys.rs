@@ -4,8 +4,9 @@
 //! record's type, so the key that followed `class` in the last STRING record
 //! almost always follows it in the next one. [`KeyPredictor`] remembers, per
 //! type and previous key, which key came next, and checks the guess with one
-//! 16-byte comparison of the literal `"key":`. Only a wrong guess pays for
-//! finding the key's end and looking it up.
+//! 16-byte comparison of the literal `, "key":` that Ruby writes after a
+//! value. Only a wrong guess pays for finding the separator and the key's
+//! end, and looking the key up.
 
 /// What the parser does with a key's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +88,7 @@ const START: usize = KEY_COUNT;
 /// Records are told apart by a small hash of their type.
 const TYPE_SLOTS: usize = 16;
 
-/// A predicted key: its literal `"key":` (zero-padded to 16 bytes) with the
+/// A predicted key: its literal `, "key":` (zero-padded to 16 bytes) with the
 /// mask of its bytes, the literal's length (0: no prediction) and the key's
 /// index in [`KEYS`].
 /// Kept whole in the prediction table, so checking a guess takes one load.
@@ -127,8 +128,8 @@ impl Default for KeyPredictor {
     fn default() -> Self {
         let mut guesses = [NO_GUESS; KEY_COUNT];
         for (index, (guess, &(name, field))) in guesses.iter_mut().zip(KEYS).enumerate() {
-            let mut text = Vec::with_capacity(name.len() + 3);
-            text.push(b'"');
+            let mut text = Vec::with_capacity(name.len() + 5);
+            text.extend_from_slice(b", \"");
             text.extend_from_slice(name);
             text.extend_from_slice(b"\":");
             if text.len() <= 16 {
@@ -156,9 +157,9 @@ impl KeyPredictor {
         (kind.len() + usize::from(kind.first().copied().unwrap_or(0))) % TYPE_SLOTS
     }
 
-    /// If the bytes at `pos` are `"key":` for the key that followed
-    /// `previous` last time in records of this type, returns that key and
-    /// the length of the literal.
+    /// If the bytes at `pos`, just after a value, are `, "key":` for the key
+    /// that followed `previous` last time in records of this type, returns
+    /// that key and the length of the literal.
     #[inline(always)]
     pub fn guess(
         &self,
@@ -202,24 +203,29 @@ mod tests {
     #[test]
     fn learns_the_key_that_follows_and_checks_its_literal() {
         let mut predictor = KeyPredictor::default();
-        let line = br#""type":"STRING", "class":"0x1", "value":"a", "file":"x.rb"}"#;
+        let rest = br#", "class":"0x1", "value":"a", "file":"x.rb"}"#;
         let slot = KeyPredictor::type_slot(b"STRING");
-        assert!(predictor.guess(line, 0, slot, None).is_none());
-        let found = predictor.learn(b"type", slot, None);
-        assert_eq!(found.field, Field::Type);
-        let (guessed, len) = predictor.guess(line, 0, slot, None).expect("learned");
-        assert_eq!((guessed.field, len), (Field::Type, 7));
-        // A different key at that place is not taken for the guess.
+        let type_key = Some(key_index(b"type").unwrap());
+        assert!(predictor.guess(rest, 0, slot, type_key).is_none());
+        let found = predictor.learn(b"class", slot, type_key);
+        assert_eq!(found.field, Field::Class);
+        let (guessed, len) = predictor.guess(rest, 0, slot, type_key).expect("learned");
+        assert_eq!((guessed.field, len), (Field::Class, 10));
+        // Only that key, written Ruby's way, is taken for the guess.
+        for other in [
+            &br#", "clas":"x", "padding padding"#[..],
+            br#", "classes":"x", "padding"#,
+            br#",  "class":"x", "padding"#,
+        ] {
+            assert!(predictor.guess(other, 0, slot, type_key).is_none());
+        }
+        // Other types and other previous keys have guesses of their own.
         assert!(
             predictor
-                .guess(br#""typo":"x", "padding padding"#, 0, slot, None)
+                .guess(rest, 0, KeyPredictor::type_slot(b"HASH"), type_key)
                 .is_none()
         );
-        assert!(
-            predictor
-                .guess(br#""types":"x", "padding padding"#, 0, slot, None)
-                .is_none()
-        );
+        assert!(predictor.guess(rest, 0, slot, None).is_none());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One line of a dump, parsed into a [`Record`].
 
 use crate::cursor::{Cursor, Malformed, Scan};
-use crate::keys::{Field, KeyPredictor};
+use crate::keys::{Field, Found, KeyPredictor};
 use crate::strings::{decode_json_string, is_strict_json_string, parse_address};
 use std::borrow::Cow;
 
@@ -170,6 +170,20 @@ impl LineParser {
         }
     }
 
+    /// Reads a key and its colon the slow way, and learns it as the key
+    /// that follows `previous`.
+    fn read_key(
+        &mut self,
+        c: &mut Cursor<'_>,
+        type_slot: usize,
+        previous: Option<usize>,
+    ) -> Scan<Found> {
+        let (key, _) = c.string()?;
+        c.skip_ws();
+        c.expect(b':')?;
+        Ok(self.keys.learn(key, type_slot, previous))
+    }
+
     /// Parses the top-level object; returns whether any raw field needed
     /// recovery.
     fn parse_object<'a>(
@@ -186,19 +200,8 @@ impl LineParser {
         } else {
             let mut previous = None;
             let mut type_slot = 0;
+            let mut found = self.read_key(c, type_slot, previous)?;
             loop {
-                let found = match self.keys.guess(c.bytes, c.pos, type_slot, previous) {
-                    Some((found, len)) => {
-                        c.pos += len;
-                        found
-                    }
-                    None => {
-                        let (key, _) = c.string()?;
-                        c.skip_ws();
-                        c.expect(b':')?;
-                        self.keys.learn(key, type_slot, previous)
-                    }
-                };
                 previous = found.index;
                 c.skip_ws();
                 match found.field {
@@ -243,12 +246,16 @@ impl LineParser {
                     Field::Flags if c.peek() == Some(b'{') => c.skip_flat_object()?,
                     Field::Flags | Field::Other => c.skip_value()?,
                 }
-                // Ruby puts `, ` right after a value; other spacing is rare.
-                if c.comma() {
+                // Most often the next bytes are `, "key":` for the key
+                // expected next, matched in one comparison.
+                if let Some((next, len)) = self.keys.guess(c.bytes, c.pos, type_slot, previous) {
+                    c.pos += len;
+                    found = next;
                     continue;
                 }
                 c.skip_ws();
                 if c.comma() {
+                    found = self.read_key(c, type_slot, previous)?;
                     continue;
                 }
                 c.expect(b'}')?;
