@@ -5,6 +5,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use heapsift_parse::Record;
+use heapsift_parse::parse_address;
 use indexmap::{Equivalent, IndexMap};
 use serde::{Serialize, Serializer};
 
@@ -139,8 +140,13 @@ impl Hash for LocationKey {
 }
 
 impl Hash for LocationRef<'_> {
+    /// Hashes the line and the file's length and last 16 bytes only: paths
+    /// differ mostly at their end, and equal keys still hash alike. Hashing
+    /// a whole 100-byte gem path for every record cost more than the rest of
+    /// the bookkeeping.
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.file.hash(state);
+        state.write_usize(self.file.len());
+        state.write(&self.file[self.file.len().saturating_sub(16)..]);
         self.line.hash(state);
     }
 }
@@ -193,7 +199,9 @@ pub struct GenerationSink {
     selector: GenerationSelector,
     locations: IndexMap<LocationKey, LocationStats, FastHash>,
     last_location: Option<usize>,
-    classes: HashMap<u64, u64, FastHash>,
+    /// Objects per `class` field, keyed by its text: parsing the address
+    /// once per class at the end is cheaper than once per record.
+    classes: hashbrown::HashMap<Vec<u8>, u64, FastHash>,
     class_names: Vec<(u64, Box<[u8]>)>,
     strings: hashbrown::HashMap<Vec<u8>, StringStats, FastHash>,
 }
@@ -205,7 +213,7 @@ impl GenerationSink {
             selector,
             locations: IndexMap::default(),
             last_location: None,
-            classes: HashMap::default(),
+            classes: hashbrown::HashMap::default(),
             class_names: Vec::new(),
             strings: hashbrown::HashMap::default(),
         }
@@ -256,8 +264,8 @@ impl RecordSink for GenerationSink {
             stats.references += u64::from(record.reference_count);
             stats.has_references = true;
         }
-        if let Some(class) = record.class_value() {
-            *self.classes.entry(class).or_default() += 1;
+        if let Some(class) = record.class {
+            *self.classes.entry_ref(class).or_default() += 1;
         }
         if record.kind == b"STRING"
             && let Some(value) = record.value_bytes()
@@ -318,7 +326,8 @@ impl GenerationReport {
         }
         let mut by_name: HashMap<&[u8], u64> = HashMap::new();
         for (class, count) in &classes {
-            if let Some(name) = class_name_of.get(class) {
+            if let Some(name) = parse_address(class).and_then(|address| class_name_of.get(&address))
+            {
                 *by_name.entry(name).or_default() += count;
             }
         }
