@@ -55,11 +55,6 @@ impl Record<'_> {
         self.address.and_then(parse_address)
     }
 
-    /// The numeric `class` address, when present and readable.
-    pub fn class_value(&self) -> Option<u64> {
-        self.class.and_then(parse_address)
-    }
-
     /// The string's value, unescaped (STRING and SYMBOL records).
     pub fn value_bytes(&self) -> Option<Cow<'_, [u8]>> {
         self.value.map(|raw| {
@@ -127,7 +122,7 @@ pub enum LineKind {
 }
 
 /// Parses the lines of a dump, learning as it goes how Ruby laid out the
-/// records (see [`crate::keys`]); use one per thread.
+/// records; use one per thread.
 #[derive(Default)]
 pub struct LineParser {
     keys: KeyPredictor,
