@@ -314,7 +314,7 @@ mod tests {
         assert!(!recovered);
         assert_eq!(r.kind, b"STRING");
         assert_eq!(r.address_value(), Some(0x7f30cc77e440));
-        assert_eq!(r.class_value(), Some(0x7f30d295e458));
+        assert_eq!(r.class.and_then(parse_address), Some(0x7f30d295e458));
         assert_eq!(r.value, Some(&b"43"[..]));
         assert_eq!(r.file, Some(&b"/gems/ar/associations.rb"[..]));
         assert_eq!(
