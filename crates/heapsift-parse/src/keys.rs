@@ -111,7 +111,7 @@ const NO_GUESS: Guess = Guess {
 
 /// Predicts each key of a line from the previous line of the same type.
 pub(crate) struct KeyPredictor {
-    next: Box<[[Guess; KEY_COUNT + 1]; TYPE_SLOTS]>,
+    next: [[Guess; KEY_COUNT + 1]; TYPE_SLOTS],
     /// The guess for each known key; `NO_GUESS` for keys whose literal is
     /// longer than 16 bytes.
     guesses: [Guess; KEY_COUNT],
@@ -145,7 +145,7 @@ impl Default for KeyPredictor {
             }
         }
         KeyPredictor {
-            next: Box::new([[NO_GUESS; KEY_COUNT + 1]; TYPE_SLOTS]),
+            next: [[NO_GUESS; KEY_COUNT + 1]; TYPE_SLOTS],
             guesses,
         }
     }
