@@ -5,8 +5,8 @@
 //! almost always follows it in the next one. [`KeyPredictor`] remembers, per
 //! type and previous key, which key came next, and checks the guess with one
 //! 16-byte comparison of the literal `, "key":` that Ruby writes after a
-//! value. Only a wrong guess pays for finding the separator and the key's
-//! end, and looking the key up.
+//! value (or `{"key":` opening the line). Only a wrong guess pays for finding
+//! the separator and the key's end, and looking the key up.
 
 /// What the parser does with a key's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,8 +83,10 @@ const fn index_of(name: &[u8]) -> usize {
 }
 
 const KEY_COUNT: usize = KEYS.len();
-/// The "previous key" slot used for a line's first key.
-const START: usize = KEY_COUNT;
+/// The "previous key" of a line's first key.
+pub(crate) const START: usize = KEY_COUNT;
+/// The "previous key" after a key that is not in [`KEYS`].
+const UNKNOWN: usize = KEY_COUNT + 1;
 /// Records are told apart by a small hash of their type.
 const TYPE_SLOTS: usize = 16;
 
@@ -111,44 +113,49 @@ const NO_GUESS: Guess = Guess {
 
 /// Predicts each key of a line from the previous line of the same type.
 pub(crate) struct KeyPredictor {
-    next: [[Guess; KEY_COUNT + 1]; TYPE_SLOTS],
-    /// The guess for each known key; `NO_GUESS` for keys whose literal is
-    /// longer than 16 bytes.
+    next: [[Guess; KEY_COUNT + 2]; TYPE_SLOTS],
+    /// The guess for each known key after a value, `, "key":`; `NO_GUESS`
+    /// for keys whose literal is longer than 16 bytes.
     guesses: [Guess; KEY_COUNT],
+    /// The guess for each known key opening a line, `{"key":`.
+    openers: [Guess; KEY_COUNT],
 }
 
-/// The key found at a position: its index in [`KEYS`] (if known) and what to
-/// do with its value.
+/// The key found at a position: what to do with its value, and the slot to
+/// predict the next key from.
 pub(crate) struct Found {
-    pub index: Option<usize>,
     pub field: Field,
+    pub slot: usize,
 }
 
 impl Default for KeyPredictor {
     fn default() -> Self {
-        let mut guesses = [NO_GUESS; KEY_COUNT];
-        for (index, (guess, &(name, field))) in guesses.iter_mut().zip(KEYS).enumerate() {
-            let mut text = Vec::with_capacity(name.len() + 5);
-            text.extend_from_slice(b", \"");
-            text.extend_from_slice(name);
-            text.extend_from_slice(b"\":");
-            if text.len() <= 16 {
-                let mut padded = [0u8; 16];
-                padded[..text.len()].copy_from_slice(&text);
-                *guess = Guess {
-                    literal: u128::from_le_bytes(padded),
-                    mask: u128::MAX >> (8 * (16 - text.len())),
-                    len: text.len() as u8,
-                    index: index as u8,
-                    field,
-                };
-            }
-        }
         KeyPredictor {
-            next: [[NO_GUESS; KEY_COUNT + 1]; TYPE_SLOTS],
-            guesses,
+            next: [[NO_GUESS; KEY_COUNT + 2]; TYPE_SLOTS],
+            guesses: literals(b", \""),
+            openers: literals(b"{\""),
         }
     }
+}
+
+/// The guess for every known key written as `<before>key":`.
+fn literals(before: &[u8]) -> [Guess; KEY_COUNT] {
+    let mut guesses = [NO_GUESS; KEY_COUNT];
+    for (index, (guess, &(name, field))) in guesses.iter_mut().zip(KEYS).enumerate() {
+        let text = [before, name, b"\":"].concat();
+        if text.len() <= 16 {
+            let mut padded = [0u8; 16];
+            padded[..text.len()].copy_from_slice(&text);
+            *guess = Guess {
+                literal: u128::from_le_bytes(padded),
+                mask: u128::MAX >> (8 * (16 - text.len())),
+                len: text.len() as u8,
+                index: index as u8,
+                field,
+            };
+        }
+    }
+    guesses
 }
 
 impl KeyPredictor {
@@ -166,9 +173,9 @@ impl KeyPredictor {
         bytes: &[u8],
         pos: usize,
         type_slot: usize,
-        previous: Option<usize>,
+        previous: usize,
     ) -> Option<(Found, usize)> {
-        let guess = self.next[type_slot][previous.unwrap_or(START)];
+        let guess = self.next[type_slot][previous];
         let window = bytes.get(pos..pos + 16)?;
         let word = u128::from_le_bytes(window.try_into().expect("sixteen bytes"));
         if guess.len == 0 || (word ^ guess.literal) & guess.mask != 0 {
@@ -176,8 +183,8 @@ impl KeyPredictor {
         }
         Some((
             Found {
-                index: Some(usize::from(guess.index)),
                 field: guess.field,
+                slot: usize::from(guess.index),
             },
             usize::from(guess.len),
         ))
@@ -185,13 +192,17 @@ impl KeyPredictor {
 
     /// Looks a key up by name, and remembers it as the successor of
     /// `previous` for records of this type.
-    pub fn learn(&mut self, key: &[u8], type_slot: usize, previous: Option<usize>) -> Found {
+    pub fn learn(&mut self, key: &[u8], type_slot: usize, previous: usize) -> Found {
         let index = key_index(key);
-        self.next[type_slot][previous.unwrap_or(START)] =
-            index.map_or(NO_GUESS, |i| self.guesses[i]);
+        let known = if previous == START {
+            &self.openers
+        } else {
+            &self.guesses
+        };
+        self.next[type_slot][previous] = index.map_or(NO_GUESS, |i| known[i]);
         Found {
-            index,
             field: index.map_or(Field::Other, |i| KEYS[i].1),
+            slot: index.unwrap_or(UNKNOWN),
         }
     }
 }
@@ -205,7 +216,7 @@ mod tests {
         let mut predictor = KeyPredictor::default();
         let rest = br#", "class":"0x1", "value":"a", "file":"x.rb"}"#;
         let slot = KeyPredictor::type_slot(b"STRING");
-        let type_key = Some(key_index(b"type").unwrap());
+        let type_key = key_index(b"type").unwrap();
         assert!(predictor.guess(rest, 0, slot, type_key).is_none());
         let found = predictor.learn(b"class", slot, type_key);
         assert_eq!(found.field, Field::Class);
@@ -225,14 +236,28 @@ mod tests {
                 .guess(rest, 0, KeyPredictor::type_slot(b"HASH"), type_key)
                 .is_none()
         );
-        assert!(predictor.guess(rest, 0, slot, None).is_none());
+        assert!(predictor.guess(rest, 0, slot, START).is_none());
+    }
+
+    #[test]
+    fn the_first_key_is_guessed_with_the_opening_brace() {
+        let mut predictor = KeyPredictor::default();
+        let line = br#"{"address":"0x1", "type":"STRING"}"#;
+        predictor.learn(b"address", 0, START);
+        let (found, len) = predictor.guess(line, 0, 0, START).expect("learned");
+        assert_eq!((found.field, len), (Field::Address, 11));
+        assert!(
+            predictor
+                .guess(br#"{ "address":"0x1", "type":"STRING"}"#, 0, 0, START)
+                .is_none()
+        );
     }
 
     #[test]
     fn every_key_is_found_by_name() {
         for (i, (name, field)) in KEYS.iter().enumerate() {
             assert_eq!(key_index(name), Some(i));
-            let found = KeyPredictor::default().learn(name, 0, None);
+            let found = KeyPredictor::default().learn(name, 0, START);
             assert_eq!(found.field, *field);
         }
         assert_eq!(key_index(b"unknown_key"), None);

@@ -1,7 +1,7 @@
 //! One line of a dump, parsed into a [`Record`].
 
 use crate::cursor::{Cursor, Malformed, Scan};
-use crate::keys::{Field, Found, KeyPredictor};
+use crate::keys::{Field, Found, KeyPredictor, START};
 use crate::strings::{decode_json_string, is_strict_json_string, parse_address};
 use std::borrow::Cow;
 
@@ -167,12 +167,7 @@ impl LineParser {
 
     /// Reads a key and its colon the slow way, and learns it as the key
     /// that follows `previous`.
-    fn read_key(
-        &mut self,
-        c: &mut Cursor<'_>,
-        type_slot: usize,
-        previous: Option<usize>,
-    ) -> Scan<Found> {
+    fn read_key(&mut self, c: &mut Cursor<'_>, type_slot: usize, previous: usize) -> Scan<Found> {
         let (key, _) = c.string()?;
         c.skip_ws();
         c.expect(b':')?;
@@ -188,74 +183,86 @@ impl LineParser {
         has_type: &mut bool,
     ) -> Scan<bool> {
         let mut recovered = false;
-        c.expect(b'{')?;
-        c.skip_ws();
-        if c.peek() == Some(b'}') {
-            c.pos += 1;
-        } else {
-            let mut previous = None;
-            let mut type_slot = 0;
-            let mut found = self.read_key(c, type_slot, previous)?;
-            loop {
-                previous = found.index;
-                c.skip_ws();
-                match found.field {
-                    Field::Type => {
-                        if c.peek() == Some(b'"') {
-                            record.kind = c.string()?.0;
-                            type_slot = KeyPredictor::type_slot(record.kind);
-                            *has_type = true;
-                        } else {
-                            c.skip_value()?;
-                        }
-                    }
-                    Field::Address => record.address = string_field(c)?,
-                    Field::Class => record.class = string_field(c)?,
-                    Field::Generation => record.generation = c.unsigned()?,
-                    Field::Memsize => record.memsize = c.unsigned()?,
-                    Field::Line => record.line = c.unsigned()?,
-                    Field::References => {
-                        if c.peek() == Some(b'[') {
-                            let (raw, count) = c.array()?;
-                            record.references = Some(raw);
-                            record.reference_count = count;
-                        } else {
-                            c.skip_value()?;
-                        }
-                    }
-                    Field::Value => {
-                        if c.peek() == Some(b'"') {
-                            let (raw, escaped) = c.string()?;
-                            record.value = Some(raw);
-                            record.value_escaped = escaped;
-                        } else {
-                            c.skip_value()?;
-                        }
-                    }
-                    Field::Root => record.root = string_field(c)?,
-                    Field::File => record.file = raw_field(c, &mut recovered)?,
-                    Field::Name => record.name = raw_field(c, &mut recovered)?,
-                    Field::RawText => {
-                        raw_field(c, &mut recovered)?;
-                    }
-                    Field::Flags if c.peek() == Some(b'{') => c.skip_flat_object()?,
-                    Field::Flags | Field::Other => c.skip_value()?,
-                }
-                // Most often the next bytes are `, "key":` for the key
-                // expected next, matched in one comparison.
-                if let Some((next, len)) = self.keys.guess(c.bytes, c.pos, type_slot, previous) {
-                    c.pos += len;
-                    found = next;
-                    continue;
-                }
-                c.skip_ws();
-                if c.comma() {
-                    found = self.read_key(c, type_slot, previous)?;
-                    continue;
-                }
-                c.expect(b'}')?;
-                break;
+        let mut type_slot = 0;
+        let mut found = match self.keys.guess(c.bytes, c.pos, type_slot, START) {
+            Some((found, len)) => {
+                c.pos += len;
+                found
             }
+            None => {
+                c.expect(b'{')?;
+                c.skip_ws();
+                if c.peek() == Some(b'}') {
+                    c.pos += 1;
+                    c.skip_ws();
+                    return if c.at_line_end() {
+                        Ok(false)
+                    } else {
+                        Err(Malformed)
+                    };
+                }
+                self.read_key(c, type_slot, START)?
+            }
+        };
+        loop {
+            let previous = found.slot;
+            c.skip_ws();
+            match found.field {
+                Field::Type => {
+                    if c.peek() == Some(b'"') {
+                        record.kind = c.string()?.0;
+                        type_slot = KeyPredictor::type_slot(record.kind);
+                        *has_type = true;
+                    } else {
+                        c.skip_value()?;
+                    }
+                }
+                Field::Address => record.address = string_field(c)?,
+                Field::Class => record.class = string_field(c)?,
+                Field::Generation => record.generation = c.unsigned()?,
+                Field::Memsize => record.memsize = c.unsigned()?,
+                Field::Line => record.line = c.unsigned()?,
+                Field::References => {
+                    if c.peek() == Some(b'[') {
+                        let (raw, count) = c.array()?;
+                        record.references = Some(raw);
+                        record.reference_count = count;
+                    } else {
+                        c.skip_value()?;
+                    }
+                }
+                Field::Value => {
+                    if c.peek() == Some(b'"') {
+                        let (raw, escaped) = c.string()?;
+                        record.value = Some(raw);
+                        record.value_escaped = escaped;
+                    } else {
+                        c.skip_value()?;
+                    }
+                }
+                Field::Root => record.root = string_field(c)?,
+                Field::File => record.file = raw_field(c, &mut recovered)?,
+                Field::Name => record.name = raw_field(c, &mut recovered)?,
+                Field::RawText => {
+                    raw_field(c, &mut recovered)?;
+                }
+                Field::Flags if c.peek() == Some(b'{') => c.skip_flat_object()?,
+                Field::Flags | Field::Other => c.skip_value()?,
+            }
+            // Most often the next bytes are `, "key":` for the key
+            // expected next, matched in one comparison.
+            if let Some((next, len)) = self.keys.guess(c.bytes, c.pos, type_slot, previous) {
+                c.pos += len;
+                found = next;
+                continue;
+            }
+            c.skip_ws();
+            if c.comma() {
+                found = self.read_key(c, type_slot, previous)?;
+                continue;
+            }
+            c.expect(b'}')?;
+            break;
         }
         c.skip_ws();
         if c.at_line_end() {
