@@ -2,6 +2,7 @@
 
 require_relative "agent/store"
 require_relative "agent/runner"
+require_relative "agent/listener"
 
 module HeapSift
   # Captures heap dumps inside a Ruby app for heapsift. In Puma's
@@ -16,15 +17,23 @@ module HeapSift
   module Agent
     # Starts tracing and the dumping threads when this process is one of the
     # chosen dynos; returns the Runner, or nil when it does nothing.
-    def self.start(dynos: 1, process_type: "web", store: ENV["HEAPSIFT_STORE"], every: nil, env: ENV, log: nil)
+    def self.start(dynos: 1, process_type: "web", store: ENV["HEAPSIFT_STORE"], database_url: nil, every: nil,
+                   env: ENV, log: nil)
       log ||= ->(line) { warn("heapsift-agent[#{Process.pid}]: #{line}") }
       dyno = env["DYNO"].to_s
       number = chosen_dyno(dyno, process_type, dynos)
       return nil unless number
 
-      runner = Runner.new(dyno: dyno, store: Store.for(store), log: log)
+      listener = database_url && Listener.new(database_url: database_url, channel: "heapsift_#{process_type}_#{number}",
+                                              log: log)
+      reply = lambda do |request, status, key, message|
+        next unless listener && request.signal
+
+        listener.reply(request: request.id, dyno: dyno, pid: Process.pid, status: status, key: key, message: message)
+      end
+      runner = Runner.new(dyno: dyno, store: Store.for(store), log: log, reply: reply)
       ObjectSpace.trace_object_allocations_start
-      runner.start(every: every)
+      runner.start(every: every, listener: listener)
       log.call("tracing allocations in #{dyno}#{every ? ", dumping every #{every} s" : ''}")
       runner
     rescue StandardError => e

@@ -14,8 +14,9 @@ module HeapSift
     class Runner
       SPOOL_LIMIT = 3
 
-      # A request to dump: its id (nil for scheduled dumps) and message.
-      Request = Struct.new(:id, :message)
+      # A request to dump: its id (if the signal had one), its message, and
+      # whether it came as a signal (answered) or from the schedule.
+      Request = Struct.new(:id, :message, :signal)
 
       attr_reader :spool_dir
 
@@ -29,35 +30,40 @@ module HeapSift
         @threads = []
       end
 
-      # Starts the dumping thread, and a schedule when `every` is set.
-      def start(every: nil)
+      # Starts the dumping thread, a schedule when `every` is set, and the
+      # listener, if any, whose requests it queues.
+      def start(every: nil, listener: nil)
         FileUtils.mkdir_p(@spool_dir)
+        @listener = listener&.start do |id, message|
+          @log.call("signal received: #{message}")
+          request(id, message)
+        end
         @threads << safe_thread("dumper") { loop { handle(@queue.pop) } }
         if every
           @threads << safe_thread("schedule") do
             loop do
               sleep every
-              request(nil, "scheduled dump every #{every} s")
+              @queue << Request.new(nil, "scheduled dump every #{every} s", false)
             end
           end
         end
         self
       end
 
-      # Queues a dump.
+      # Queues a dump asked for by a signal.
       def request(id, message)
-        @queue << Request.new(id, message)
+        @queue << Request.new(id, message, true)
       end
 
       def stop
+        @listener&.stop
         @threads.each(&:kill).each(&:join)
       end
 
       private
 
       def handle(request)
-        @log.call("dump requested: #{request.message}") if request.id
-        @reply.call(request, "started", nil, "dumping")
+        @reply.call(request, "started", nil, request.message)
         retry_spool
         path = Dumper.dump(@spool_dir)
         key = Dumper.key(@dyno)

@@ -1,0 +1,88 @@
+# frozen_string_literal: true
+
+# The agent against a real PostgreSQL server: signals, replies, and a
+# connection that drops. Run through scripts/with-postgres, which sets
+# HEAPSIFT_TEST_DATABASE_URL.
+require "minitest/autorun"
+require "json"
+require "pg"
+require "tmpdir"
+require_relative "../lib/heapsift/agent"
+
+class ListenerTest < Minitest::Test
+  def setup
+    @url = ENV.fetch("HEAPSIFT_TEST_DATABASE_URL") do
+      flunk "run me through scripts/with-postgres (HEAPSIFT_TEST_DATABASE_URL is not set)"
+    end
+    @dir = Dir.mktmpdir("heapsift-listener-test")
+    @logged = []
+    lock = Mutex.new
+    @log = ->(line) { lock.synchronize { @logged << line } }
+    @log_lines = -> { lock.synchronize { @logged.dup } }
+    @client = PG.connect(@url)
+    @client.exec("LISTEN heapsift_replies")
+  end
+
+  def teardown
+    @runner&.stop
+    @client&.close
+    FileUtils.rm_rf(@dir)
+  end
+
+  def wait_for(seconds = 10)
+    deadline = Time.now + seconds
+    until (result = yield)
+      raise "timed out; log: #{@log_lines.call.join(' | ')}" if Time.now > deadline
+
+      sleep 0.05
+    end
+    result
+  end
+
+  def signal(payload)
+    @client.exec_params("SELECT pg_notify($1, $2)", ["heapsift_web_1", payload])
+  end
+
+  # Replies until one says stored or failed.
+  def replies
+    received = []
+    deadline = Time.now + 10
+    until received.any? { |r| %w[stored failed].include?(r["status"]) }
+      raise "no final reply; got #{received}" if Time.now > deadline
+
+      @client.wait_for_notify(1) { |_channel, _pid, payload| received << JSON.parse(payload) }
+    end
+    received
+  end
+
+  def test_a_signal_dumps_and_replies_and_survives_a_dropped_connection
+    store = File.join(@dir, "store")
+    @runner = HeapSift::Agent.start(dynos: 1, store: store, database_url: @url, env: { "DYNO" => "web.1" }, log: @log)
+    wait_for { @log_lines.call.include?("listening on heapsift_web_1") }
+
+    message = %(it's a "quoted" message — café ✓)
+    started = Time.now
+    signal(JSON.generate(request: "req-1", message: message))
+    answers = replies
+    assert_operator Time.now - started, :<, 5
+    assert_equal %w[started stored], answers.map { |r| r["status"] }
+    answers.each do |reply|
+      assert_equal "req-1", reply["request"]
+      assert_equal "web.1", reply["dyno"]
+      assert_equal Process.pid, reply["pid"]
+    end
+    assert_equal message, answers.first["message"], "the message arrives intact in the reply"
+    assert_includes @log_lines.call, "signal received: #{message}", "and in the log"
+    assert File.file?(answers.last["key"]), "the stored key names the dump"
+
+    # The connection drops: the agent reconnects and listens again.
+    @client.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'heapsift-agent listen'")
+    wait_for { @log_lines.call.include?("reconnected; listening on heapsift_web_1") }
+    signal("plain text is taken as the message")
+    answers = replies
+    assert_equal "stored", answers.last["status"]
+    assert_nil answers.last["request"]
+    assert_equal "plain text is taken as the message", answers.first["message"]
+    assert_equal 2, Dir[File.join(store, "web.1", "*.gz")].size
+  end
+end
