@@ -73,7 +73,7 @@ class ListenerTest < Minitest::Test
     end
     assert_equal message, answers.first["message"], "the message arrives intact in the reply"
     assert_includes @log_lines.call, "signal received: #{message}", "and in the log"
-    assert File.file?(answers.last["key"]), "the stored key names the dump"
+    assert File.file?(File.join(store, answers.last["key"])), "the stored key names the dump in the store"
 
     # The connection drops: the agent reconnects and listens again.
     @client.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'heapsift-agent listen'")

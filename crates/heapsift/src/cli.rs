@@ -43,6 +43,51 @@ pub enum Command {
     ///   heapsift read prod.dump.gz all --lines 20 --format json
     #[command(verbatim_doc_comment)]
     Read(ReadArgs),
+
+    /// Ask the heapsift agents in a running app to dump their heaps.
+    ///
+    /// Sends a NOTIFY to `heapsift_<process-type>_<n>` for each dyno n; every
+    /// agent process listening there dumps its heap and stores it. With
+    /// --wait, waits for their answers and prints where each dump was
+    /// stored, one per line.
+    ///
+    /// Examples:
+    ///   heapsift signal "memory at 2 GB after deploy"
+    ///   heapsift signal --wait --store ./dumps --dynos 2
+    #[command(verbatim_doc_comment)]
+    Signal(SignalArgs),
+}
+
+/// Arguments of `heapsift signal`.
+#[derive(Debug, Args)]
+pub struct SignalArgs {
+    /// A message the agents log and echo in their replies.
+    #[arg(value_name = "MESSAGE", default_value = "heapsift signal")]
+    pub message: String,
+
+    /// The app's database (the agents listen there).
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: String,
+
+    /// How many dynos run the agent (web.1 .. web.N).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub dynos: u32,
+
+    /// The dynos' process type.
+    #[arg(long, value_name = "TYPE", default_value = "web")]
+    pub process_type: String,
+
+    /// Wait for every agent's answer and print the stored dumps.
+    #[arg(long, requires = "store")]
+    pub wait: bool,
+
+    /// The store the agents write to (a folder), to check their dumps.
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<std::path::PathBuf>,
+
+    /// Seconds to wait for the answers.
+    #[arg(long, value_name = "S", default_value_t = 60.0)]
+    pub timeout: f64,
 }
 
 /// Arguments of `heapsift read`.

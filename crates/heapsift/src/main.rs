@@ -8,6 +8,7 @@ mod failure;
 mod progress;
 mod read;
 mod scan;
+mod signal;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Read(args) => read::run(&args),
+        cli::Command::Signal(args) => signal::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -68,7 +68,7 @@ module HeapSift
         path = Dumper.dump(@spool_dir)
         key = Dumper.key(@dyno)
         if store(key, path)
-          @reply.call(request, "stored", @store.location(key), "stored")
+          @reply.call(request, "stored", key, "stored")
         else
           keep_in_spool(key, path)
           @reply.call(request, "failed", nil, "upload failed; kept for retry")

@@ -1,0 +1,154 @@
+//! `heapsift signal` against real agents (Ruby processes running
+//! agent/ruby) and a real PostgreSQL server. Run through
+//! scripts/with-postgres, which sets HEAPSIFT_TEST_DATABASE_URL.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{run, scratch, stderr, stdout};
+
+fn database_url() -> String {
+    std::env::var("HEAPSIFT_TEST_DATABASE_URL").expect(
+        "run the tests through scripts/with-postgres (HEAPSIFT_TEST_DATABASE_URL is not set)",
+    )
+}
+
+/// A Ruby process running the agent as `dyno`, stopped when dropped.
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts an agent and waits until it listens (or, when it is not a chosen
+/// dyno, until it has started and done nothing).
+fn agent(dyno: &str, store: &Path) -> Agent {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../agent/ruby/lib");
+    let script = r#"
+        require "heapsift/agent"
+        runner = HeapSift::Agent.start(dynos: 1, store: ARGV[0], database_url: ENV["HEAPSIFT_TEST_DATABASE_URL"])
+        warn "agent ready: #{runner ? 'running' : 'not chosen'}"
+        sleep
+    "#;
+    let mut child = Command::new("ruby")
+        .arg("-I")
+        .arg(lib)
+        .arg("-e")
+        .arg(script)
+        .arg(store)
+        .env("DYNO", dyno)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("these tests need Ruby and the pg gem");
+    let (ready, wait) = mpsc::channel();
+    let lines = BufReader::new(child.stderr.take().expect("stderr piped"));
+    std::thread::spawn(move || {
+        for line in lines.lines().map_while(Result::ok) {
+            if line.contains("listening on") || line.contains("not chosen") {
+                let _ = ready.send(());
+            }
+        }
+    });
+    wait.recv_timeout(Duration::from_secs(20))
+        .expect("the agent starts");
+    Agent(child)
+}
+
+#[test]
+fn signal_waits_for_every_agent_and_prints_their_dumps() {
+    let url = database_url();
+    let dir = scratch("signal");
+    let store = dir.join("store");
+    let _agents = [
+        agent("web.1", &store),
+        agent("web.1", &store),
+        agent("web.2", &store),
+    ];
+
+    let started = Instant::now();
+    let output = run(&[
+        "signal",
+        "--wait",
+        "--store",
+        store.to_str().unwrap(),
+        "--database-url",
+        &url,
+        "--timeout",
+        "20",
+        "it's a \"test\" — café",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let dumps: Vec<String> = stdout(&output).lines().map(str::to_owned).collect();
+    assert_eq!(dumps.len(), 2, "{dumps:?}");
+    let pids: std::collections::BTreeSet<&str> = dumps
+        .iter()
+        .map(|path| {
+            path.split("-process:")
+                .nth(1)
+                .and_then(|rest| rest.split('-').next())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(pids.len(), 2, "two different processes: {dumps:?}");
+    for dump in &dumps {
+        assert!(dump.contains("/web.1/"), "{dump}");
+        let read = run(&["read", dump]);
+        assert_eq!(read.status.code(), Some(0), "{}", stderr(&read));
+        assert!(stdout(&read).contains("Heap total"));
+    }
+    let stored = std::fs::read_dir(store.join("web.1")).unwrap().count();
+    assert_eq!(stored, 2, "web.2 (not a chosen dyno) stored nothing");
+    assert!(!store.join("web.2").exists());
+}
+
+#[test]
+fn signal_without_agents_fails_after_the_timeout() {
+    let url = database_url();
+    let dir = scratch("signal-nobody");
+    let output = run(&[
+        "signal",
+        "--wait",
+        "--store",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &url,
+        "--process-type",
+        "nobody",
+        "--timeout",
+        "1.5",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no agent answered on heapsift_nobody_1..1"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn a_wrong_password_is_not_printed() {
+    let output = run(&[
+        "signal",
+        "--database-url",
+        "postgres://app:hunter2@127.0.0.1:1/x",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("postgres://app:***@127.0.0.1:1/x"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
