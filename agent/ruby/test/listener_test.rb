@@ -3,22 +3,18 @@
 # The agent against a real PostgreSQL server: signals, replies, and a
 # connection that drops. Run through scripts/with-postgres, which sets
 # HEAPSIFT_TEST_DATABASE_URL.
-require "minitest/autorun"
 require "json"
 require "pg"
-require "tmpdir"
-require_relative "../lib/heapsift/agent"
+require_relative "test_helper"
 
 class ListenerTest < Minitest::Test
+  include AgentTestHelper
+
   def setup
     @url = ENV.fetch("HEAPSIFT_TEST_DATABASE_URL") do
       flunk "run me through scripts/with-postgres (HEAPSIFT_TEST_DATABASE_URL is not set)"
     end
-    @dir = Dir.mktmpdir("heapsift-listener-test")
-    @logged = []
-    lock = Mutex.new
-    @log = ->(line) { lock.synchronize { @logged << line } }
-    @log_lines = -> { lock.synchronize { @logged.dup } }
+    setup_scratch_and_log("heapsift-listener-test")
     @client = PG.connect(@url)
     @client.exec("LISTEN heapsift_replies")
   end
@@ -27,16 +23,6 @@ class ListenerTest < Minitest::Test
     @runner&.stop
     @client&.close
     FileUtils.rm_rf(@dir)
-  end
-
-  def wait_for(seconds = 10)
-    deadline = Time.now + seconds
-    until (result = yield)
-      raise "timed out; log: #{@log_lines.call.join(' | ')}" if Time.now > deadline
-
-      sleep 0.05
-    end
-    result
   end
 
   def signal(payload)
