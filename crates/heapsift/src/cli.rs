@@ -25,8 +25,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Objects and memory per GC generation, or where one generation's
-    /// objects were allocated.
+    /// Objects and memory per GC generation, or where a generation's objects came from.
     ///
     /// Without GEN: one line per generation (objects allocated while
     /// `GC.count` had that value) with its object count and memory; the
