@@ -2,10 +2,11 @@
 //!
 //! [`open`] turns a command-line argument (a path or `-` for stdin) into an
 //! [`Opened`] input, detecting gzip and zstd from the content's magic bytes
-//! rather than the file name. [`read_lines`] then hands every line of the
-//! (decompressed) input to per-thread [`LineSink`]s: plain files are read
-//! with positional reads by all threads at once, compressed input and stdin
-//! are decompressed by one thread and parsed by the others. Memory stays
+//! rather than the file name. [`read_lines`] then hands the lines of the
+//! (decompressed) input, in blocks of whole lines, to per-thread
+//! [`LineSink`]s: plain files are read with positional reads by all threads
+//! at once, compressed input and stdin are decompressed by one thread and
+//! parsed by the others. Memory stays
 //! bounded by a few blocks per thread, whatever the input's size; a single
 //! line may be of any length.
 

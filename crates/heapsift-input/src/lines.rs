@@ -26,31 +26,14 @@ pub struct LineId {
     pub line: u32,
 }
 
-/// Receives lines. Each thread gets its own sink (see [`read_lines`]); a
-/// sink sees its blocks in increasing order, and the lines of a block in
-/// input order.
+/// Receives lines, a block of whole lines at a time. Each thread gets its
+/// own sink (see [`read_lines`]); a sink sees its blocks in increasing order.
 pub trait LineSink: Send {
-    /// Called once per line, without its trailing `\n`.
-    fn line(&mut self, line: &[u8], id: LineId);
-
-    /// Called once per block of whole lines (the last one may lack its
-    /// `\n`); returns how many lines it holds. The default splits the block
-    /// at newlines and calls [`LineSink::line`]; a sink that finds line ends
-    /// itself while parsing can do both in one pass.
-    fn block(&mut self, data: &[u8], block: u32) -> u32 {
-        let mut count = 0u32;
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', data) {
-            self.line(&data[start..end], LineId { block, line: count });
-            count += 1;
-            start = end + 1;
-        }
-        if start < data.len() {
-            self.line(&data[start..], LineId { block, line: count });
-            count += 1;
-        }
-        count
-    }
+    /// Called once per block of whole lines, in input order (the input's
+    /// last line may lack its `\n`); returns how many lines the block holds,
+    /// which numbers the lines of later blocks. A sink that parses the lines
+    /// finds their ends as it goes, with no separate search for newlines.
+    fn block(&mut self, data: &[u8], block: u32) -> u32;
 }
 
 /// How to read.
@@ -503,8 +486,20 @@ mod tests {
     struct Collect(Vec<(LineId, Vec<u8>)>);
 
     impl LineSink for Collect {
-        fn line(&mut self, line: &[u8], id: LineId) {
-            self.0.push((id, line.to_vec()));
+        fn block(&mut self, data: &[u8], block: u32) -> u32 {
+            let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+            // The text after the last newline is a line only if not empty.
+            if lines.last().is_some_and(|last| last.is_empty()) {
+                lines.pop();
+            }
+            for (line, text) in lines.iter().enumerate() {
+                let id = LineId {
+                    block,
+                    line: line as u32,
+                };
+                self.0.push((id, text.to_vec()));
+            }
+            lines.len() as u32
         }
     }
 

@@ -205,12 +205,6 @@ impl<S: RecordSink> Scanner<S> {
 }
 
 impl<S: RecordSink> LineSink for Scanner<S> {
-    fn line(&mut self, line: &[u8], id: LineId) {
-        let mut record = Record::default();
-        let (kind, _) = self.parser.parse_first_line(line, &mut record);
-        self.counted(kind, &record, id);
-    }
-
     /// Parses the block line by line, letting the parser find each line's
     /// end rather than searching for newlines first.
     fn block(&mut self, data: &[u8], block: u32) -> u32 {
