@@ -177,6 +177,23 @@ pub fn open(input: &Input) -> Result<Opened, InputError> {
     })
 }
 
+/// Opens a stream from elsewhere (an S3 object, say) for reading, detecting
+/// gzip and zstd from its content. `total` is its size as stored, for
+/// progress bars, when known.
+pub fn open_reader(reader: Box<dyn Read + Send>, total: Option<u64>) -> Result<Opened, InputError> {
+    let consumed = Arc::new(AtomicU64::new(0));
+    let (body, compression) = open_stream(CountingReader {
+        inner: reader,
+        consumed: Arc::clone(&consumed),
+    })?;
+    Ok(Opened {
+        body,
+        compression,
+        total,
+        consumed,
+    })
+}
+
 /// Peeks at the first bytes of a stream to detect its compression.
 fn open_stream(reader: CountingReader) -> Result<(Body, Compression), InputError> {
     let mut reader = BufReader::with_capacity(1 << 20, reader);

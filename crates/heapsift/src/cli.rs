@@ -52,9 +52,65 @@ pub enum Command {
     ///
     /// Examples:
     ///   heapsift signal "memory at 2 GB after deploy"
-    ///   heapsift signal --wait --store ./dumps --dynos 2
+    ///   heapsift signal --wait --store s3://acme-heaps/prod/ --dynos 2
     #[command(verbatim_doc_comment)]
     Signal(SignalArgs),
+
+    /// List the dumps in a store, newest first.
+    ///
+    /// STORE is where the agent writes: `s3://bucket/prefix/` or a folder.
+    /// Each row gives the dump's URL (to pass to `read` or `fetch`), its
+    /// size, when it was taken, and the dyno and process that took it.
+    /// S3 settings come from the AWS_* variables; AWS_ENDPOINT_URL names an
+    /// S3-compatible server.
+    ///
+    /// Examples:
+    ///   heapsift list s3://acme-heaps/prod/
+    ///   heapsift list s3://acme-heaps/prod/web.1/ --format json
+    #[command(verbatim_doc_comment)]
+    List(ListArgs),
+
+    /// Download a dump from a store to a local file.
+    ///
+    /// DEST is a file name or a folder (default: the current folder, under
+    /// the dump's own name). The file is written under a temporary name and
+    /// renamed when complete; an existing file is never replaced without
+    /// --force. The analysis commands read s3:// URLs directly; fetch is for
+    /// keeping a copy.
+    ///
+    /// Examples:
+    ///   heapsift fetch s3://acme-heaps/prod/web.1/2026-11-27T14:03:09.512Z-process:4242-heap.dump.gz
+    ///   heapsift fetch s3://acme-heaps/prod/web.1/...-heap.dump.gz before.dump.gz
+    #[command(verbatim_doc_comment)]
+    Fetch(FetchArgs),
+}
+
+/// Arguments of `heapsift list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The store: `s3://bucket/prefix/` or a folder.
+    #[arg(value_name = "STORE")]
+    pub store: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Arguments of `heapsift fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The dump: `s3://bucket/key` (or a path in a folder store).
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// Where to write it: a file, or a folder to put it in.
+    #[arg(value_name = "DEST")]
+    pub destination: Option<std::path::PathBuf>,
+
+    /// Replace DEST if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `heapsift signal`.
@@ -80,9 +136,10 @@ pub struct SignalArgs {
     #[arg(long, requires = "store")]
     pub wait: bool,
 
-    /// The store the agents write to (a folder), to check their dumps.
+    /// The store the agents write to (`s3://bucket/prefix/` or a folder),
+    /// to check their dumps.
     #[arg(long, value_name = "STORE")]
-    pub store: Option<std::path::PathBuf>,
+    pub store: Option<String>,
 
     /// Seconds to wait for the answers.
     #[arg(long, value_name = "S", default_value_t = 60.0)]

@@ -5,6 +5,8 @@
 
 mod cli;
 mod failure;
+mod fetch;
+mod list;
 mod progress;
 mod read;
 mod scan;
@@ -19,6 +21,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Read(args) => read::run(&args),
         cli::Command::Signal(args) => signal::run(&args),
+        cli::Command::List(args) => list::run(&args),
+        cli::Command::Fetch(args) => fetch::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

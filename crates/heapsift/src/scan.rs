@@ -2,28 +2,29 @@
 
 use std::ffi::OsStr;
 
-use heapsift_input::{Input, ReadOptions, open};
+use heapsift_input::{Input, Opened, ReadOptions, open, open_reader};
 use heapsift_reports::{RecordSink, ScanError, scan_records};
+use heapsift_store::{Location, open_object};
 
 use crate::failure::Failure;
 use crate::progress::Progress;
 
-/// Reads every record of the dump named by `arg` into sinks made by
-/// `make_sink`, printing `heapsift: <file>: <warning>` lines for skipped,
-/// recovered or truncated lines.
+/// Reads every record of the dump named by `arg` (a path, `-` or an
+/// `s3://` URL) into sinks made by `make_sink`, printing
+/// `heapsift: <file>: <warning>` lines for skipped, recovered or truncated
+/// lines.
 pub fn scan_dump<S, F>(arg: &OsStr, threads: usize, make_sink: F) -> Result<Vec<S>, Failure>
 where
     S: RecordSink,
     F: Fn() -> S + Sync,
 {
-    let input = Input::from_arg(arg);
+    let (input, opened) = open_dump(arg)?;
     let bad_input = |message: String| Failure::BadInput(format!("{input}: {message}"));
-    let opened = open(&input).map_err(|e| bad_input(e.to_string()))?;
     let options = ReadOptions {
         threads,
         ..ReadOptions::default()
     };
-    let progress = Progress::start(&input.to_string(), opened.total_bytes(), opened.consumed());
+    let progress = Progress::start(&input, opened.total_bytes(), opened.consumed());
     let result = scan_records(opened, &options, make_sink);
     drop(progress);
     let (sinks, stats) = result.map_err(|e: ScanError| bad_input(e.to_string()))?;
@@ -31,4 +32,27 @@ where
         eprintln!("heapsift: {input}: {warning}");
     }
     Ok(sinks)
+}
+
+/// Opens a dump: S3 objects are streamed as they download, everything else
+/// goes to heapsift-input. Returns the name to show with the input.
+fn open_dump(arg: &OsStr) -> Result<(String, Opened), Failure> {
+    let bad_input = |name: &dyn std::fmt::Display, message: String| {
+        Failure::BadInput(format!("{name}: {message}"))
+    };
+    match arg.to_str().filter(|text| Location::is_s3(text)) {
+        Some(url) => {
+            let object = Location::parse(url).map_err(|e| Failure::BadInput(e.to_string()))?;
+            let reader = open_object(&object).map_err(|e| bad_input(&url, e.to_string()))?;
+            let size = reader.size();
+            let opened = open_reader(Box::new(reader), Some(size))
+                .map_err(|e| bad_input(&url, e.to_string()))?;
+            Ok((url.to_owned(), opened))
+        }
+        None => {
+            let input = Input::from_arg(arg);
+            let opened = open(&input).map_err(|e| bad_input(&input, e.to_string()))?;
+            Ok((input.to_string(), opened))
+        }
+    }
 }

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use heapsift_capture::{SignalOptions, signal};
+use heapsift_store::{Location, exists};
 
 use crate::cli::SignalArgs;
 use crate::failure::Failure;
@@ -29,24 +30,24 @@ pub fn run(args: &SignalArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let store = args
+    let store_arg = args
         .store
         .as_deref()
         .expect("clap requires --store with --wait");
+    let store = Location::parse(store_arg).map_err(|e| Failure::BadInput(e.to_string()))?;
     let mut out = io::stdout().lock();
     let mut problems = Vec::new();
     for reply in &outcome.finished {
         let who = format!("{} (pid {})", reply.dyno, reply.pid);
         match (reply.status.as_str(), &reply.key) {
             ("stored", Some(key)) => {
-                let path = store.join(key);
-                if path.is_file() {
-                    writeln!(out, "{}", path.display())?;
-                } else {
-                    problems.push(format!(
-                        "{who} stored {key}, but {} does not exist",
-                        path.display()
-                    ));
+                let object = store.join(key);
+                match exists(&object) {
+                    Ok(true) => writeln!(out, "{object}")?,
+                    Ok(false) => {
+                        problems.push(format!("{who} stored {key}, but {object} does not exist"))
+                    }
+                    Err(e) => problems.push(format!("{who} stored {key}; checking {object}: {e}")),
                 }
             }
             _ => problems.push(format!(

@@ -1,0 +1,88 @@
+//! Copying a stored dump to a local file, without ever leaving half a file
+//! or replacing one by accident.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::{Location, ObjectReader, StoreError};
+
+/// Copies the object to `destination` (a file, or a folder to put it in;
+/// the current folder when `None`) and returns the file written and its
+/// size. The copy is written under a temporary name and renamed when
+/// complete; an existing file is replaced only when `replace` is set.
+pub fn fetch(
+    object: &Location,
+    destination: Option<&Path>,
+    replace: bool,
+) -> Result<(PathBuf, u64), StoreError> {
+    let name = object.file_name().ok_or(StoreError::NotFound)?;
+    let target = match destination {
+        None => PathBuf::from(&name),
+        Some(dir) if dir.is_dir() => dir.join(&name),
+        Some(file) => file.to_path_buf(),
+    };
+    if !replace && fs::symlink_metadata(&target).is_ok() {
+        return Err(StoreError::DestinationExists(target));
+    }
+    let (mut source, expected): (Box<dyn Read>, Option<u64>) = match object {
+        Location::S3 { bucket, key } => {
+            let reader = ObjectReader::open(bucket, key)?;
+            let size = reader.size();
+            (Box::new(reader), Some(size))
+        }
+        Location::Local(path) => (Box::new(open_local(path)?), None),
+    };
+    let partial = partial_name(&target);
+    let written = write_new(&partial, &mut source).and_then(|written| match expected {
+        Some(size) if size != written => Err(io::Error::other(format!(
+            "the download ended after {written} of {size} bytes"
+        ))),
+        _ => Ok(written),
+    });
+    let renamed = written.and_then(|written| {
+        if !replace && fs::symlink_metadata(&target).is_ok() {
+            // Appeared while downloading: keep it.
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} exists already; pass --force to replace it",
+                    target.display()
+                ),
+            ));
+        }
+        fs::rename(&partial, &target).map(|()| written)
+    });
+    match renamed {
+        Ok(written) => Ok((target, written)),
+        Err(err) => {
+            let _ = fs::remove_file(&partial);
+            Err(err.into())
+        }
+    }
+}
+
+fn open_local(path: &Path) -> Result<File, StoreError> {
+    match File::open(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::NotFound),
+        other => Ok(other?),
+    }
+}
+
+/// `<target>.partial-<pid>`, beside the target so the rename stays on one
+/// file system.
+fn partial_name(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_owned();
+    name.push(format!(".partial-{}", std::process::id()));
+    PathBuf::from(name)
+}
+
+/// Copies everything into a file that must not exist yet, flushed to disk.
+fn write_new(path: &Path, source: &mut dyn Read) -> io::Result<u64> {
+    let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let written = io::copy(source, &mut out)?;
+    out.flush()?;
+    out.get_ref().sync_all()?;
+    Ok(written)
+}

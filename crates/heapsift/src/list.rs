@@ -1,0 +1,79 @@
+//! `heapsift list STORE`.
+
+use std::io::{self, BufWriter, Write};
+
+use heapsift_render::json;
+use heapsift_store::{Location, StoredDump, list};
+
+use crate::cli::{Format, ListArgs};
+use crate::failure::Failure;
+
+pub fn run(args: &ListArgs) -> Result<(), Failure> {
+    let store = Location::parse(&args.store).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let dumps = list(&store).map_err(|e| Failure::BadInput(format!("{store}: {e}")))?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        Format::Text => write_table(&dumps, &mut out)?,
+        Format::Json => json::write(&dumps, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// One row per dump: time, dyno, pid, size, URL; the URL last, as it is
+/// the long one and the one to copy.
+fn write_table(dumps: &[StoredDump], out: &mut impl Write) -> io::Result<()> {
+    let sizes: Vec<String> = dumps.iter().map(|d| human_size(d.size)).collect();
+    let dynos: Vec<&str> = dumps
+        .iter()
+        .map(|d| d.dyno.as_deref().unwrap_or("-"))
+        .collect();
+    let pids: Vec<String> = dumps
+        .iter()
+        .map(|d| d.pid.map_or_else(|| "-".to_owned(), |pid| pid.to_string()))
+        .collect();
+    let width = |column: &[String]| column.iter().map(String::len).max().unwrap_or(0);
+    let dyno_width = dynos.iter().map(|d| d.len()).max().unwrap_or(0).max(4);
+    let pid_width = width(&pids).max(3);
+    let size_width = width(&sizes).max(4);
+    writeln!(
+        out,
+        "{:<24}  {:<dyno_width$}  {:>pid_width$}  {:>size_width$}  URL",
+        "TIME", "DYNO", "PID", "SIZE"
+    )?;
+    for (i, dump) in dumps.iter().enumerate() {
+        writeln!(
+            out,
+            "{:<24}  {:<dyno_width$}  {:>pid_width$}  {:>size_width$}  {}",
+            dump.time, dynos[i], pids[i], sizes[i], dump.url
+        )?;
+    }
+    Ok(())
+}
+
+/// Bytes in binary units with one decimal: `812 B`, `3.4 MB`, `1.2 GB`.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes_read_like_ls_h() {
+        assert_eq!(human_size(812), "812 B");
+        assert_eq!(human_size(3 * 1024 * 1024 + 400 * 1024), "3.4 MB");
+        assert_eq!(human_size(1 << 30), "1.0 GB");
+    }
+}

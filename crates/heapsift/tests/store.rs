@@ -1,0 +1,209 @@
+//! Dump stores: `s3://` inputs for the analysis commands, `list` and
+//! `fetch`, against a real S3-compatible server (s3s-fs) and local folders.
+//! Run through scripts/with-s3, which starts the server and sets the AWS_*
+//! variables and HEAPSIFT_TEST_S3_BUCKET.
+
+mod common;
+
+use std::path::Path;
+
+use common::{fixture, gunzip, run, scratch, stderr, stdout};
+use object_store::ObjectStoreExt;
+use object_store::aws::AmazonS3Builder;
+
+fn bucket() -> String {
+    std::env::var("HEAPSIFT_TEST_S3_BUCKET")
+        .expect("run the tests through scripts/with-s3 (HEAPSIFT_TEST_S3_BUCKET is not set)")
+}
+
+/// Stores `bytes` under `key` in the test bucket, through the S3 API.
+fn put(key: &str, bytes: Vec<u8>) {
+    let store = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket())
+        .with_allow_http(true)
+        .build()
+        .expect("S3 client");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(store.put(&object_store::path::Path::from(key), bytes.into()))
+        .expect("object stored");
+}
+
+fn url(key: &str) -> String {
+    format!("s3://{}/{key}", bucket())
+}
+
+fn expected(name: &str) -> String {
+    String::from_utf8(std::fs::read(fixture(name)).expect("expected output")).expect("UTF-8")
+}
+
+#[test]
+fn s3_dumps_read_exactly_like_local_files() {
+    let gzip = std::fs::read(fixture("rails-small/1.dump.gz")).expect("fixture");
+    let plain = gunzip(&fixture("rails-small/1.dump.gz"));
+    let zstd = zstd::encode_all(&plain[..], 3).expect("zstd");
+    put("read/1.dump.gz", gzip);
+    put("read/1.dump", plain);
+    put("read/1.dump.zst", zstd);
+    for key in ["read/1.dump.gz", "read/1.dump", "read/1.dump.zst"] {
+        let output = run(&["read", &url(key)]);
+        assert!(output.status.success(), "{key}: {}", stderr(&output));
+        assert_eq!(stdout(&output), expected("rails-small/1.read.txt"), "{key}");
+        assert_eq!(stderr(&output), "", "{key}");
+    }
+    let output = run(&["read", &url("read/1.dump.gz"), "33", "--lines", "20"]);
+    assert_eq!(stdout(&output), expected("rails-small/1.gen33.txt"));
+}
+
+#[test]
+fn broken_s3_inputs_get_one_line_and_exit_2() {
+    let missing = url("broken/nope.dump.gz");
+    let output = run(&["read", &missing]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stderr(&output), format!("heapsift: {missing}: not found\n"));
+
+    put(
+        "broken/picture.png",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+    );
+    let output = run(&["read", &url("broken/picture.png")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with(&format!("heapsift: {}: ", url("broken/picture.png")))
+            && stderr(&output).contains("not a heap dump"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Cut mid-line: the complete lines are counted, with one warning.
+    let plain = gunzip(&fixture("rails-small/1.dump.gz"));
+    put("broken/cut.dump", plain[..plain.len() - 40].to_vec());
+    let output = run(&["read", &url("broken/cut.dump")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+
+    let output = run(&["read", "s3:///no-bucket"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not a valid S3 URL"));
+}
+
+#[test]
+fn an_unreachable_s3_server_is_one_line_not_a_hang() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_heapsift"))
+        .args(["read", &url("anything.dump.gz")])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .expect("heapsift runs");
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("127.0.0.1:9"), "{message}");
+}
+
+/// The keys of a store with two dynos and a stray file, oldest first.
+const KEYS: [&str; 4] = [
+    "web.1/2026-11-27T09:00:00.000Z-process:101-heap.dump.gz",
+    "web.2/2026-11-27T09:00:00.500Z-process:201-heap.dump.gz",
+    "notes.txt",
+    "web.1/2026-11-27T10:30:00.250Z-process:102-heap.dump.gz",
+];
+
+#[test]
+fn list_shows_the_newest_dumps_first_from_s3_and_folders() {
+    let folder = scratch("list");
+    for (size, key) in KEYS.iter().enumerate() {
+        put(&format!("list/{key}"), vec![b'x'; size + 1]);
+        let file = folder.join(key);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, vec![b'x'; size + 1]).unwrap();
+    }
+    // `notes.txt` has no capture time in its name: it sorts by its write
+    // time, which is now, so first.
+    let newest_first = [2, 3, 1, 0];
+
+    let output = run(&["list", &url("list/"), "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let rows = listed.as_array().expect("an array");
+    let keys: Vec<&str> = rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    let wanted: Vec<String> = newest_first
+        .iter()
+        .map(|&i| format!("list/{}", KEYS[i]))
+        .collect();
+    assert_eq!(keys, wanted);
+    assert_eq!(rows[1]["url"], url(&format!("list/{}", KEYS[3])));
+    assert_eq!(rows[1]["size"], 4);
+    assert_eq!(rows[1]["time"], "2026-11-27T10:30:00.250Z");
+    assert_eq!(rows[1]["dyno"], "web.1");
+    assert_eq!(rows[1]["pid"], 102);
+    assert_eq!(rows[0]["dyno"], serde_json::Value::Null);
+
+    let text = stdout(&run(&["list", &url("list/web.1/")]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("TIME") && lines[0].ends_with("URL"));
+    assert!(lines[1].starts_with("2026-11-27T10:30:00.250Z  web.1  102"));
+    assert!(lines[1].ends_with(&url(&format!("list/{}", KEYS[3]))));
+
+    let output = run(&["list", folder.to_str().unwrap(), "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let keys: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    let wanted: Vec<&str> = newest_first.iter().map(|&i| KEYS[i]).collect();
+    assert_eq!(keys, wanted);
+    assert_eq!(
+        listed[1]["url"].as_str().unwrap(),
+        folder.join(KEYS[3]).to_str().unwrap()
+    );
+
+    let output = run(&["list", folder.join("absent").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn fetch_writes_a_complete_copy_and_never_replaces_one() {
+    let dump = std::fs::read(fixture("rails-small/2.dump.gz")).expect("fixture");
+    let key = "fetch/web.1/2026-11-27T09:00:00.000Z-process:7-heap.dump.gz";
+    put(key, dump.clone());
+    let dir = scratch("fetch");
+
+    // Into a folder, under the dump's own name.
+    let output = run(&["fetch", &url(key), dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let copy = dir.join("2026-11-27T09:00:00.000Z-process:7-heap.dump.gz");
+    assert_eq!(std::fs::read(&copy).unwrap(), dump);
+    assert_eq!(only_file_in(&dir), copy);
+
+    std::fs::write(&copy, "mine").unwrap();
+    let output = run(&["fetch", &url(key), copy.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--force"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&copy).unwrap(), b"mine");
+
+    let output = run(&["fetch", &url(key), copy.to_str().unwrap(), "--force"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&copy).unwrap(), dump);
+
+    let output = run(&["fetch", &url("fetch/absent.gz"), dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!("heapsift: {}: not found\n", url("fetch/absent.gz"))
+    );
+    assert_eq!(only_file_in(&dir), copy, "nothing left behind");
+}
+
+fn only_file_in(dir: &Path) -> std::path::PathBuf {
+    let entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries.into_iter().next().unwrap()
+}
