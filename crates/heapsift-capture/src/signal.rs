@@ -24,7 +24,7 @@ pub struct SignalOptions {
     pub message: String,
     /// Wait for the replies this long at most; `None` sends and returns.
     pub wait: Option<Duration>,
-    /// After the last `started` reply, how long to wait for more processes.
+    /// After the last reply, how long to wait for more processes.
     pub settle: Duration,
 }
 
@@ -116,11 +116,11 @@ async fn run(options: &SignalOptions) -> Result<Signalled, SignalError> {
     };
 
     let deadline = Instant::now() + wait;
-    let mut last_start: Option<Instant> = None;
+    let mut last_reply: Option<Instant> = None;
     let mut running: BTreeMap<(String, u64), Option<Reply>> = BTreeMap::new();
     loop {
         let all_done = !running.is_empty() && running.values().all(Option::is_some);
-        let settled = last_start.is_some_and(|at| at.elapsed() >= options.settle);
+        let settled = last_reply.is_some_and(|at| at.elapsed() >= options.settle);
         if (all_done && settled) || Instant::now() >= deadline {
             break;
         }
@@ -135,10 +135,12 @@ async fn run(options: &SignalOptions) -> Result<Signalled, SignalError> {
         if reply.request.as_deref() != Some(request.as_str()) {
             continue;
         }
+        // Any reply shows a process at work, even one whose `started` got
+        // lost: wait for others from then on.
+        last_reply = Some(Instant::now());
         let process = (reply.dyno.clone(), reply.pid);
         match reply.status.as_str() {
             "started" => {
-                last_start = Some(Instant::now());
                 running.entry(process).or_insert(None);
             }
             "stored" | "failed" => {
