@@ -37,14 +37,24 @@ module HeapSift
       end
 
       # Sends a reply on `heapsift_replies`; failures are logged, not raised.
+      # The reply connection is kept between replies; when it turns out to
+      # have died (the server restarted), the reply goes on a new one.
       def reply(fields)
         payload = JSON.generate(fields)
         @reply_lock.synchronize do
-          @reply_connection ||= PG.connect(@database_url, application_name: "heapsift-agent reply")
-          @reply_connection.exec_params("SELECT pg_notify($1, $2)", [REPLIES, payload])
+          attempts = 0
+          begin
+            attempts += 1
+            @reply_connection ||= PG.connect(@database_url, application_name: "heapsift-agent reply")
+            @reply_connection.exec_params("SELECT pg_notify($1, $2)", [REPLIES, payload])
+          rescue PG::ConnectionBad, PG::UnableToSend, PG::AdminShutdown => e
+            @reply_connection&.close rescue nil # rubocop:disable Style/RescueModifier
+            @reply_connection = nil
+            retry if attempts < 2
+            raise e
+          end
         end
       rescue StandardError => e
-        @reply_lock.synchronize { @reply_connection = nil }
         @log.call("reply failed: #{e.class}: #{e.message}")
       end
 
