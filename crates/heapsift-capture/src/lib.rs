@@ -6,5 +6,6 @@
 //! answers of every process that took it up.
 
 mod signal;
+mod tls;
 
 pub use signal::{Reply, SignalError, SignalOptions, Signalled, signal};

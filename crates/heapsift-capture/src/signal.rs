@@ -6,7 +6,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::tls::TlsSettings;
 
 /// The channel agents answer on.
 pub const REPLIES: &str = "heapsift_replies";
@@ -14,7 +17,9 @@ pub const REPLIES: &str = "heapsift_replies";
 /// What to signal, and how long to wait for answers.
 #[derive(Debug, Clone)]
 pub struct SignalOptions {
-    /// A libpq connection string or URL (`postgres://...`).
+    /// A libpq connection string or URL (`postgres://...`). `sslmode` has
+    /// libpq's meaning (see the tls module): encrypted when the server
+    /// allows, certificates checked only with `verify-ca`/`verify-full`.
     pub database_url: String,
     /// How many dynos of the process type run the agent (channels 1..=dynos).
     pub dynos: u32,
@@ -61,11 +66,27 @@ pub struct Signalled {
 #[derive(Debug, thiserror::Error)]
 pub enum SignalError {
     /// Connecting to or talking with Postgres failed.
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", describe(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// The options make no sense (e.g. no dynos).
     #[error("{0}")]
     Usage(String),
+}
+
+/// The error with what caused it: tokio-postgres says only "db error" or
+/// "error connecting to server" and keeps the server's words in the source.
+fn describe(err: &tokio_postgres::Error) -> String {
+    if let Some(db) = err.as_db_error() {
+        return format!("{}: {}", db.severity(), db.message());
+    }
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Sends a dump request to every dyno's channel; with `wait`, LISTENs on
@@ -82,7 +103,10 @@ pub fn signal(options: &SignalOptions) -> Result<Signalled, SignalError> {
 }
 
 async fn run(options: &SignalOptions) -> Result<Signalled, SignalError> {
-    let (client, mut connection) = tokio_postgres::connect(&options.database_url, NoTls).await?;
+    let tls = TlsSettings::from_connection_string(&options.database_url);
+    let connector = MakeRustlsConnect::new(tls.client_config()?);
+    let (client, mut connection) =
+        tokio_postgres::connect(&tls.connection_string, connector).await?;
     let (notifications, mut received) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         // The connection delivers NOTIFY messages only when polled.

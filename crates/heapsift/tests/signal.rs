@@ -31,10 +31,15 @@ impl Drop for Agent {
 /// Starts an agent and waits until it listens (or, when it is not a chosen
 /// dyno, until it has started and done nothing).
 fn agent(dyno: &str, store: &Path) -> Agent {
+    agent_on(&database_url(), dyno, store)
+}
+
+/// Starts an agent listening on the given database.
+fn agent_on(url: &str, dyno: &str, store: &Path) -> Agent {
     let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../agent/ruby/lib");
     let script = r#"
         require "heapsift/agent"
-        runner = HeapSift::Agent.start(dynos: 1, store: ARGV[0], database_url: ENV["HEAPSIFT_TEST_DATABASE_URL"])
+        runner = HeapSift::Agent.start(dynos: 1, store: ARGV[0], database_url: ARGV[1])
         warn "agent ready: #{runner ? 'running' : 'not chosen'}"
         sleep
     "#;
@@ -44,6 +49,7 @@ fn agent(dyno: &str, store: &Path) -> Agent {
         .arg("-e")
         .arg(script)
         .arg(store)
+        .arg(url)
         .env("DYNO", dyno)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -151,4 +157,58 @@ fn a_wrong_password_is_not_printed() {
     let err = stderr(&output);
     assert!(err.contains("postgres://app:***@127.0.0.1:1/x"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn signal_reaches_agents_on_a_server_that_accepts_tls_only() {
+    let url = std::env::var("HEAPSIFT_TEST_TLS_DATABASE_URL").expect(
+        "run the tests through scripts/with-postgres (HEAPSIFT_TEST_TLS_DATABASE_URL is not set)",
+    );
+    let ca =
+        std::env::var("HEAPSIFT_TEST_PG_CA").expect("HEAPSIFT_TEST_PG_CA is set with the TLS URL");
+    let store = scratch("signal-tls").join("store");
+    let _agent = agent_on(&url, "web.1", &store);
+    let signal = |database_url: &str| {
+        run(&[
+            "signal",
+            "--wait",
+            "--store",
+            store.to_str().unwrap(),
+            "--database-url",
+            database_url,
+            "--timeout",
+            "20",
+        ])
+    };
+
+    let plain = signal(&format!("{url}?sslmode=disable"));
+    assert_eq!(
+        plain.status.code(),
+        Some(2),
+        "the server refuses plain text"
+    );
+    assert!(
+        stderr(&plain).contains("no encryption"),
+        "{}",
+        stderr(&plain)
+    );
+
+    // libpq's default (prefer): encrypted, the certificate not checked.
+    let output = signal(&url);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 1);
+
+    // Checked against the server's CA, host name included.
+    let output = signal(&format!("{url}?sslmode=verify-full&sslrootcert={ca}"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 1);
+
+    // The system's roots do not know the test CA.
+    let output = signal(&format!("{url}?sslmode=verify-full"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("certificate"),
+        "{}",
+        stderr(&output)
+    );
 }
