@@ -41,9 +41,9 @@ class AgentTest < Minitest::Test
 
   def test_a_schedule_stores_dumps_in_the_layout_heapsift_reads
     store = File.join(@dir, "store")
-    @runner = HeapSift::Agent.start(dynos: 1, store: store, every: 0.3, env: { "DYNO" => "web.1" }, log: @log)
+    @runner = HeapSift::Agent.start(dynos: 1, store: store, every: 2, env: { "DYNO" => "web.1" }, log: @log)
     refute_nil @runner
-    keys = wait_for { (k = stored_keys(store)).size >= 2 && k }
+    keys = wait_for(10) { (k = stored_keys(store)).size >= 2 && k }
     keys.each { |key| assert_match KEY, key }
     @runner.stop
     assert_empty Dir[File.join(@runner.spool_dir, "*.spooled")], "no upload failed"
