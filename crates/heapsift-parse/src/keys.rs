@@ -24,7 +24,11 @@ pub(crate) enum Field {
     File,
     /// `name`, raw before Ruby 3.3.7.
     Name,
-    /// Other fields Ruby may write raw: `method`, `struct`, `real_class_name`.
+    /// `bytesize` (STRING, SYMBOL), `length` (ARRAY) or `size` (HASH).
+    Length,
+    /// `struct`, the name of a DATA object's C type; may be raw.
+    Struct,
+    /// Other fields Ruby may write raw: `method`, `real_class_name`.
     RawText,
     Flags,
     /// Any other field: checked and skipped.
@@ -49,12 +53,12 @@ macro_rules! known_keys {
 known_keys! {
     b"address" => Address, b"type" => Type, b"shape_id" => Other, b"slot_size" => Other,
     b"class" => Class, b"frozen" => Other, b"embedded" => Other, b"fstring" => Other,
-    b"chilled" => Other, b"associated" => Other, b"shared" => Other, b"bytesize" => Other,
+    b"chilled" => Other, b"associated" => Other, b"shared" => Other, b"bytesize" => Length,
     b"capacity" => Other, b"value" => Value, b"encoding" => Other, b"coderange" => Other,
-    b"broken" => Other, b"length" => Other, b"size" => Other, b"default" => Other,
+    b"broken" => Other, b"length" => Length, b"size" => Length, b"default" => Other,
     b"ivars" => Other, b"too_complex_shape" => Other, b"complex_shape" => Other,
     b"variation_count" => Other, b"superclass" => Other, b"name" => Name,
-    b"real_class_name" => RawText, b"singleton" => Other, b"struct" => RawText,
+    b"real_class_name" => RawText, b"singleton" => Other, b"struct" => Struct,
     b"free_immediately" => Other, b"fd" => Other, b"imemo_type" => Other, b"mid" => Other,
     b"called_id" => Other, b"receiver_class" => Other, b"node_type" => Other,
     b"references" => References, b"file" => File, b"line" => Line, b"method" => RawText,

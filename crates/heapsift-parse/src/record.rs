@@ -37,6 +37,11 @@ pub struct Record<'a> {
     pub name: Option<&'a [u8]>,
     /// The `root` category of ROOT records, e.g. `vm`.
     pub root: Option<&'a [u8]>,
+    /// How big the object is in its own terms: `bytesize` of a STRING or
+    /// SYMBOL, `length` of an ARRAY, `size` (entries) of a HASH.
+    pub length: Option<u64>,
+    /// `struct`: the C type of a DATA object, as written.
+    pub struct_name: Option<&'a [u8]>,
 }
 
 impl Record<'_> {
@@ -90,6 +95,9 @@ pub enum RejectReason {
 }
 
 /// The result of parsing one line.
+// Returned by value from the one-line convenience API; the hot path fills a
+// caller's record in place instead (`parse_first_line`).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed<'a> {
     /// An empty or all-whitespace line.
@@ -243,6 +251,8 @@ impl LineParser {
                 Field::Root => record.root = string_field(c)?,
                 Field::File => record.file = raw_field(c, &mut recovered)?,
                 Field::Name => record.name = raw_field(c, &mut recovered)?,
+                Field::Length => record.length = c.unsigned()?,
+                Field::Struct => record.struct_name = raw_field(c, &mut recovered)?,
                 Field::RawText => {
                     raw_field(c, &mut recovered)?;
                 }
@@ -329,6 +339,37 @@ mod tests {
             (Some(133), Some(68), Some(40))
         );
         assert_eq!(r.reference_count, 0);
+    }
+
+    #[test]
+    fn sizes_of_strings_arrays_and_hashes_and_c_types() {
+        type Case = (&'static [u8], Option<u64>, Option<&'static [u8]>);
+        let cases: [Case; 4] = [
+            (
+                br#"{"address":"0x1", "type":"STRING", "bytesize":2, "value":"43"}"#,
+                Some(2),
+                None,
+            ),
+            (
+                br#"{"address":"0x2", "type":"ARRAY", "length":7, "references":["0x1"]}"#,
+                Some(7),
+                None,
+            ),
+            (
+                br#"{"address":"0x3", "type":"HASH", "size":4000}"#,
+                Some(4000),
+                None,
+            ),
+            (
+                br#"{"address":"0x4", "type":"DATA", "struct":"proc", "memsize":72}"#,
+                None,
+                Some(b"proc"),
+            ),
+        ];
+        for (line, length, struct_name) in cases {
+            let (r, _) = record(line);
+            assert_eq!((r.length, r.struct_name), (length, struct_name));
+        }
     }
 
     #[test]

@@ -2,13 +2,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 use heapsift_parse::Record;
 use heapsift_parse::parse_address;
-use indexmap::{Equivalent, IndexMap};
 use serde::{Serialize, Serializer};
 
+use crate::location::Locations;
 use crate::scan::RecordSink;
 
 type FastHash = foldhash::fast::RandomState;
@@ -117,57 +116,6 @@ fn lossy_string<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::
 }
 
 /// An allocation site, owned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct LocationKey {
-    file: Box<[u8]>,
-    line: Option<u64>,
-}
-
-/// An allocation site, borrowed from a line, for lookups without copying.
-struct LocationRef<'a> {
-    file: &'a [u8],
-    line: Option<u64>,
-}
-
-impl Hash for LocationKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        LocationRef {
-            file: &self.file,
-            line: self.line,
-        }
-        .hash(state);
-    }
-}
-
-impl Hash for LocationRef<'_> {
-    /// Hashes the line and the file's length and last 16 bytes only: paths
-    /// differ mostly at their end, and equal keys still hash alike. Hashing
-    /// a whole 100-byte gem path for every record cost more than the rest of
-    /// the bookkeeping.
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_usize(self.file.len());
-        state.write(&self.file[self.file.len().saturating_sub(16)..]);
-        self.line.hash(state);
-    }
-}
-
-impl Equivalent<LocationKey> for LocationRef<'_> {
-    fn equivalent(&self, key: &LocationKey) -> bool {
-        *self.file == *key.file && self.line == key.line
-    }
-}
-
-impl LocationKey {
-    fn display(&self) -> String {
-        let mut text = String::from_utf8_lossy(&self.file).into_owned();
-        text.push(':');
-        if let Some(line) = self.line {
-            text.push_str(&line.to_string());
-        }
-        text
-    }
-}
-
 #[derive(Debug, Default, Clone, Copy)]
 struct LocationStats {
     memsize: u64,
@@ -197,8 +145,7 @@ impl StringStats {
 #[derive(Debug)]
 pub struct GenerationSink {
     selector: GenerationSelector,
-    locations: IndexMap<LocationKey, LocationStats, FastHash>,
-    last_location: Option<usize>,
+    locations: Locations<LocationStats>,
     /// Objects per `class` field, keyed by its text: parsing the address
     /// once per class at the end is cheaper than once per record.
     classes: hashbrown::HashMap<Vec<u8>, u64, FastHash>,
@@ -211,37 +158,11 @@ impl GenerationSink {
     pub fn new(selector: GenerationSelector) -> Self {
         GenerationSink {
             selector,
-            locations: IndexMap::default(),
-            last_location: None,
+            locations: Locations::default(),
             classes: hashbrown::HashMap::default(),
             class_names: Vec::new(),
             strings: hashbrown::HashMap::default(),
         }
-    }
-
-    fn location_index(&mut self, file: &[u8], line: Option<u64>) -> usize {
-        // Neighbouring slots often hold objects from the same allocation
-        // site; comparing with the last one is cheaper than hashing a path.
-        if let Some(last) = self.last_location
-            && let Some((key, _)) = self.locations.get_index(last)
-            && key.line == line
-            && *key.file == *file
-        {
-            return last;
-        }
-        let probe = LocationRef { file, line };
-        let index = match self.locations.get_index_of(&probe) {
-            Some(index) => index,
-            None => {
-                let key = LocationKey {
-                    file: file.into(),
-                    line,
-                };
-                self.locations.insert_full(key, LocationStats::default()).0
-            }
-        };
-        self.last_location = Some(index);
-        index
     }
 }
 
@@ -256,7 +177,7 @@ impl RecordSink for GenerationSink {
             return;
         }
         let Some(file) = record.file else { return };
-        let index = self.location_index(file, record.line);
+        let index = self.locations.index_of(file, record.line);
         let stats = &mut self.locations[index];
         stats.memsize += record.memsize_or_zero();
         stats.count += 1;
@@ -293,12 +214,11 @@ impl GenerationReport {
             selector,
             locations,
             classes,
-            last_location: _,
             class_names,
             strings,
         } = merged;
 
-        let names: Vec<String> = locations.keys().map(LocationKey::display).collect();
+        let names = locations.names();
         let location_table = |value: fn(&LocationStats) -> u64| LocationTable {
             total: locations.values().map(value).sum(),
             rows: top_rows(
@@ -393,17 +313,12 @@ fn top_rows<'a>(rows: impl Iterator<Item = (&'a str, u64)>, lines: usize) -> Vec
 }
 
 fn merge_into(into: &mut GenerationSink, from: GenerationSink) {
-    let mut remap = Vec::with_capacity(from.locations.len());
-    for (key, stats) in from.locations {
-        let entry = into.locations.entry(key);
-        let index = entry.index();
-        let target = entry.or_default();
+    let remap = into.locations.absorb(from.locations, |target, stats| {
         target.memsize += stats.memsize;
         target.count += stats.count;
         target.references += stats.references;
         target.has_references |= stats.has_references;
-        remap.push(index as u32);
-    }
+    });
     for (class, count) in from.classes {
         *into.classes.entry(class).or_default() += count;
     }

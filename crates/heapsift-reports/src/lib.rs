@@ -6,6 +6,7 @@
 //! `heapsift-render`; the CLI and the web UI call the same functions.
 
 mod generation;
+mod location;
 mod scan;
 mod summary;
 
@@ -13,5 +14,6 @@ pub use generation::{
     ClassRow, DuplicateString, GenerationReport, GenerationSelector, GenerationSink, LocationRow,
     LocationTable,
 };
+pub use location::Locations;
 pub use scan::{RecordSink, ScanError, ScanStats, scan_records};
 pub use summary::{GenerationBucket, GenerationSummary, HeapTotal, SummarySink, kilobytes};

@@ -17,6 +17,11 @@ const HEAD_LINES_CHECKED: u64 = 1000;
 pub trait RecordSink: Send {
     /// Called once per record.
     fn record(&mut self, record: &Record<'_>);
+
+    /// Called before the records of each block of lines. Blocks are
+    /// numbered in input order, so a sink that notes where each block began
+    /// can put its records back in the dump's order after the parallel read.
+    fn block_started(&mut self, _block: u32) {}
 }
 
 /// Why a dump could not be read.
@@ -208,6 +213,7 @@ impl<S: RecordSink> LineSink for Scanner<S> {
     /// Parses the block line by line, letting the parser find each line's
     /// end rather than searching for newlines first.
     fn block(&mut self, data: &[u8], block: u32) -> u32 {
+        self.sink.block_started(block);
         let mut line = 0u32;
         let mut rest = data;
         let mut record = Record::default();
