@@ -1,0 +1,292 @@
+//! The dominator tree, by Lengauer and Tarjan's algorithm, without
+//! recursion: heaps hold reference chains millions of objects long.
+//!
+//! Object d dominates object n when every path from the roots to n passes
+//! through d; n's immediate dominator is its closest strict dominator. All
+//! that n retains (what would be freed with it) is its subtree in the
+//! dominator tree.
+
+/// No node: unreachable, or the root's own dominator.
+pub const NONE: u32 = u32::MAX;
+
+/// The immediate dominators of a graph's nodes, from one root.
+#[derive(Debug, Clone)]
+pub struct Dominators {
+    /// Per node, its immediate dominator; [`NONE`] for the root and for
+    /// nodes the root does not reach.
+    pub idom: Vec<u32>,
+    /// The reachable nodes in depth-first preorder from the root, root
+    /// first. Every node comes after its immediate dominator.
+    pub preorder: Vec<u32>,
+}
+
+/// Computes the dominators of the `node_count` nodes from `root`, given
+/// each node's successors. Runs in O(E log V) time and about 9 words of
+/// memory per reachable node plus one per edge.
+pub fn dominators<'a>(
+    node_count: usize,
+    root: u32,
+    successors: impl Fn(u32) -> &'a [u32],
+) -> Dominators {
+    // Depth-first numbering. Below, nodes are named by their number.
+    let mut number = vec![NONE; node_count];
+    let mut preorder: Vec<u32> = Vec::new();
+    let mut parent: Vec<u32> = Vec::new();
+    let mut stack: Vec<(u32, u32)> = vec![(root, 0)];
+    number[root as usize] = 0;
+    preorder.push(root);
+    parent.push(NONE);
+    while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+        let successors = successors(node);
+        match successors.get(*next as usize) {
+            Some(&successor) => {
+                *next += 1;
+                if number[successor as usize] == NONE {
+                    number[successor as usize] = preorder.len() as u32;
+                    parent.push(number[node as usize]);
+                    preorder.push(successor);
+                    stack.push((successor, 0));
+                }
+            }
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    let reached = preorder.len();
+
+    // Predecessors of each reached node, by number, as compressed rows.
+    let mut starts = vec![0u32; reached + 1];
+    for &node in &preorder {
+        for &successor in successors(node) {
+            let s = number[successor as usize];
+            if s != NONE {
+                starts[s as usize + 1] += 1;
+            }
+        }
+    }
+    for i in 0..reached {
+        starts[i + 1] += starts[i];
+    }
+    let mut predecessors = vec![0u32; starts[reached] as usize];
+    let mut fill = starts.clone();
+    for (v, &node) in preorder.iter().enumerate() {
+        for &successor in successors(node) {
+            let s = number[successor as usize];
+            if s != NONE {
+                predecessors[fill[s as usize] as usize] = v as u32;
+                fill[s as usize] += 1;
+            }
+        }
+    }
+    drop(fill);
+
+    let mut semi: Vec<u32> = (0..reached as u32).collect();
+    let mut label: Vec<u32> = (0..reached as u32).collect();
+    let mut ancestor = vec![NONE; reached];
+    let mut idom = vec![NONE; reached];
+    // Each node waits in exactly one bucket (its semidominator's): linked
+    // lists through two arrays.
+    let mut bucket_head = vec![NONE; reached];
+    let mut bucket_next = vec![NONE; reached];
+    let mut path = Vec::new();
+
+    for w in (1..reached).rev() {
+        for &v in &predecessors[starts[w] as usize..starts[w + 1] as usize] {
+            let u = eval(v, &mut ancestor, &mut label, &semi, &mut path);
+            if semi[u as usize] < semi[w] {
+                semi[w] = semi[u as usize];
+            }
+        }
+        let s = semi[w] as usize;
+        bucket_next[w] = bucket_head[s];
+        bucket_head[s] = w as u32;
+        let p = parent[w];
+        ancestor[w] = p;
+        let mut v = std::mem::replace(&mut bucket_head[p as usize], NONE);
+        while v != NONE {
+            let u = eval(v, &mut ancestor, &mut label, &semi, &mut path);
+            idom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { p };
+            v = bucket_next[v as usize];
+        }
+    }
+    for w in 1..reached {
+        if idom[w] != semi[w] {
+            idom[w] = idom[idom[w] as usize];
+        }
+    }
+
+    let mut by_node = vec![NONE; node_count];
+    for w in 1..reached {
+        by_node[preorder[w] as usize] = preorder[idom[w] as usize];
+    }
+    Dominators {
+        idom: by_node,
+        preorder,
+    }
+}
+
+/// The node with the smallest semidominator on the path from `v` up to
+/// the root of its tree in the forest built so far, compressing that path.
+fn eval(v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32], path: &mut Vec<u32>) -> u32 {
+    if ancestor[v as usize] == NONE {
+        return v;
+    }
+    // Walk up to the node just below the tree's root, then compress on the
+    // way back down, as the recursive version would.
+    let mut x = v;
+    while ancestor[ancestor[x as usize] as usize] != NONE {
+        path.push(x);
+        x = ancestor[x as usize];
+    }
+    while let Some(y) = path.pop() {
+        let a = ancestor[y as usize] as usize;
+        if semi[label[a] as usize] < semi[label[y as usize] as usize] {
+            label[y as usize] = label[a];
+        }
+        ancestor[y as usize] = ancestor[a];
+    }
+    label[v as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A graph as adjacency lists.
+    fn compute(graph: &[Vec<u32>], root: u32) -> Dominators {
+        dominators(graph.len(), root, |n| &graph[n as usize])
+    }
+
+    /// Which nodes the root reaches when `removed` is taken out.
+    fn reachable_without(graph: &[Vec<u32>], root: u32, removed: Option<u32>) -> Vec<bool> {
+        let mut seen = vec![false; graph.len()];
+        if Some(root) == removed {
+            return seen;
+        }
+        let mut stack = vec![root];
+        seen[root as usize] = true;
+        while let Some(n) = stack.pop() {
+            for &s in &graph[n as usize] {
+                if !seen[s as usize] && Some(s) != removed {
+                    seen[s as usize] = true;
+                    stack.push(s);
+                }
+            }
+        }
+        seen
+    }
+
+    /// The definition: d dominates n iff every path from the root to n
+    /// passes d, i.e. n is unreachable once d is removed. The immediate
+    /// dominator is the strict dominator that all the others dominate: the
+    /// one with the most dominators itself.
+    fn brute_force(graph: &[Vec<u32>], root: u32) -> Vec<u32> {
+        let n = graph.len();
+        let reachable = reachable_without(graph, root, None);
+        let without: Vec<Vec<bool>> = (0..n as u32)
+            .map(|d| reachable_without(graph, root, Some(d)))
+            .collect();
+        let strict_dominators = |node: usize| -> Vec<usize> {
+            (0..n)
+                .filter(|&d| d != node && !without[d][node])
+                .collect()
+        };
+        (0..n)
+            .map(|node| {
+                if !reachable[node] || node == root as usize {
+                    return NONE;
+                }
+                strict_dominators(node)
+                    .into_iter()
+                    .max_by_key(|&d| strict_dominators(d).len())
+                    .map_or(NONE, |d| d as u32)
+            })
+            .collect()
+    }
+
+    /// xorshift64*: enough randomness for graphs, no dependency.
+    struct Random(u64);
+
+    impl Random {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+        }
+    }
+
+    fn random_graph(random: &mut Random) -> Vec<Vec<u32>> {
+        let n = 1 + random.below(40) as usize;
+        let mut graph = vec![Vec::new(); n];
+        match random.below(3) {
+            // Sparse random edges: cycles, unreachable parts, duplicates.
+            0 => {
+                for _ in 0..random.below(3 * n as u64 + 1) {
+                    let (a, b) = (random.below(n as u64), random.below(n as u64));
+                    graph[a as usize].push(b as u32);
+                }
+            }
+            // A long chain with random shortcuts and back edges.
+            1 => {
+                for i in 1..n {
+                    graph[i - 1].push(i as u32);
+                }
+                for _ in 0..random.below(n as u64 / 2 + 1) {
+                    let (a, b) = (random.below(n as u64), random.below(n as u64));
+                    graph[a as usize].push(b as u32);
+                }
+            }
+            // Dense.
+            _ => {
+                for a in 0..n {
+                    for b in 0..n {
+                        if random.below(3) == 0 {
+                            graph[a].push(b as u32);
+                        }
+                    }
+                }
+            }
+        }
+        graph
+    }
+
+    #[test]
+    fn agrees_with_the_definition_on_random_graphs() {
+        let mut random = Random(0x9e37_79b9_7f4a_7c15);
+        for case in 0..2000 {
+            let graph = random_graph(&mut random);
+            let root = random.below(graph.len() as u64) as u32;
+            let fast = compute(&graph, root);
+            assert_eq!(fast.idom, brute_force(&graph, root), "case {case}: {graph:?} from {root}");
+            let reachable = reachable_without(&graph, root, None);
+            assert_eq!(fast.preorder.len(), reachable.iter().filter(|&&r| r).count());
+            let mut position = vec![usize::MAX; graph.len()];
+            for (i, &node) in fast.preorder.iter().enumerate() {
+                position[node as usize] = i;
+            }
+            for &node in &fast.preorder[1..] {
+                assert!(position[fast.idom[node as usize] as usize] < position[node as usize]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_chain_of_a_million_objects_needs_no_deep_stack() {
+        let n = 1_000_000;
+        let graph: Vec<Vec<u32>> = (0..n)
+            .map(|i| if i + 1 < n { vec![i as u32 + 1] } else { Vec::new() })
+            .collect();
+        let result = compute(&graph, 0);
+        assert_eq!(result.idom[n - 1], n as u32 - 2);
+        assert_eq!(result.preorder.len(), n);
+    }
+
+    #[test]
+    fn a_diamond_is_dominated_by_its_top() {
+        // 0 -> 1 -> {2, 3} -> 4
+        let graph = vec![vec![1], vec![2, 3], vec![4], vec![4], vec![]];
+        assert_eq!(compute(&graph, 0).idom, [NONE, 0, 1, 1, 1]);
+    }
+}
