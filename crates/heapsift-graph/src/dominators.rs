@@ -106,7 +106,11 @@ pub fn dominators<'a>(
         let mut v = std::mem::replace(&mut bucket_head[p as usize], NONE);
         while v != NONE {
             let u = eval(v, &mut ancestor, &mut label, &semi, &mut path);
-            idom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { p };
+            idom[v as usize] = if semi[u as usize] < semi[v as usize] {
+                u
+            } else {
+                p
+            };
             v = bucket_next[v as usize];
         }
     }
@@ -188,9 +192,7 @@ mod tests {
             .map(|d| reachable_without(graph, root, Some(d)))
             .collect();
         let strict_dominators = |node: usize| -> Vec<usize> {
-            (0..n)
-                .filter(|&d| d != node && !without[d][node])
-                .collect()
+            (0..n).filter(|&d| d != node && !without[d][node]).collect()
         };
         (0..n)
             .map(|node| {
@@ -240,10 +242,10 @@ mod tests {
             }
             // Dense.
             _ => {
-                for a in 0..n {
+                for successors in &mut graph {
                     for b in 0..n {
                         if random.below(3) == 0 {
-                            graph[a].push(b as u32);
+                            successors.push(b as u32);
                         }
                     }
                 }
@@ -259,9 +261,16 @@ mod tests {
             let graph = random_graph(&mut random);
             let root = random.below(graph.len() as u64) as u32;
             let fast = compute(&graph, root);
-            assert_eq!(fast.idom, brute_force(&graph, root), "case {case}: {graph:?} from {root}");
+            assert_eq!(
+                fast.idom,
+                brute_force(&graph, root),
+                "case {case}: {graph:?} from {root}"
+            );
             let reachable = reachable_without(&graph, root, None);
-            assert_eq!(fast.preorder.len(), reachable.iter().filter(|&&r| r).count());
+            assert_eq!(
+                fast.preorder.len(),
+                reachable.iter().filter(|&&r| r).count()
+            );
             let mut position = vec![usize::MAX; graph.len()];
             for (i, &node) in fast.preorder.iter().enumerate() {
                 position[node as usize] = i;
@@ -276,7 +285,13 @@ mod tests {
     fn a_chain_of_a_million_objects_needs_no_deep_stack() {
         let n = 1_000_000;
         let graph: Vec<Vec<u32>> = (0..n)
-            .map(|i| if i + 1 < n { vec![i as u32 + 1] } else { Vec::new() })
+            .map(|i| {
+                if i + 1 < n {
+                    vec![i as u32 + 1]
+                } else {
+                    Vec::new()
+                }
+            })
             .collect();
         let result = compute(&graph, 0);
         assert_eq!(result.idom[n - 1], n as u32 - 2);

@@ -16,4 +16,6 @@ pub use generation::{
 };
 pub use location::Locations;
 pub use scan::{RecordSink, ScanError, ScanStats, scan_records};
-pub use summary::{GenerationBucket, GenerationSummary, HeapTotal, SummarySink, kilobytes};
+pub use summary::{
+    GenerationBucket, GenerationSummary, HeapTotal, SummarySink, human_bytes, kilobytes,
+};

@@ -3,6 +3,7 @@
 use std::io::{self, BufWriter, Write};
 
 use heapsift_render::json;
+use heapsift_reports::human_bytes;
 use heapsift_store::{Location, StoredDump, list};
 
 use crate::cli::{Format, ListArgs};
@@ -23,7 +24,7 @@ pub fn run(args: &ListArgs) -> Result<(), Failure> {
 /// One row per dump: time, dyno, pid, size, URL; the URL last, as it is
 /// the long one and the one to copy.
 fn write_table(dumps: &[StoredDump], out: &mut impl Write) -> io::Result<()> {
-    let sizes: Vec<String> = dumps.iter().map(|d| human_size(d.size)).collect();
+    let sizes: Vec<String> = dumps.iter().map(|d| human_bytes(d.size)).collect();
     let dynos: Vec<&str> = dumps
         .iter()
         .map(|d| d.dyno.as_deref().unwrap_or("-"))
@@ -49,31 +50,4 @@ fn write_table(dumps: &[StoredDump], out: &mut impl Write) -> io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// Bytes in binary units with one decimal: `812 B`, `3.4 MB`, `1.2 GB`.
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_size;
-
-    #[test]
-    fn sizes_read_like_ls_h() {
-        assert_eq!(human_size(812), "812 B");
-        assert_eq!(human_size(3 * 1024 * 1024 + 400 * 1024), "3.4 MB");
-        assert_eq!(human_size(1 << 30), "1.0 GB");
-    }
 }

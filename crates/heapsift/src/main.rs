@@ -9,6 +9,7 @@ mod fetch;
 mod list;
 mod progress;
 mod read;
+mod retained;
 mod scan;
 mod signal;
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         cli::Command::Signal(args) => signal::run(&args),
         cli::Command::List(args) => list::run(&args),
         cli::Command::Fetch(args) => fetch::run(&args),
+        cli::Command::Retained(args) => retained::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,381 @@
+//! Building the graph from a dump's records, read in parallel.
+
+use heapsift_parse::{Record, parse_address};
+use heapsift_reports::{Locations, RecordSink};
+
+use crate::graph::{HeapGraph, NONE};
+
+type FastHash = foldhash::fast::RandomState;
+
+/// How much of a string's value is kept to describe it.
+const STRING_HEAD: usize = 40;
+
+/// One reading thread's share of the graph, in the order it read it.
+#[derive(Debug, Default)]
+pub struct GraphSink {
+    /// Where each block of lines began: (block number, first object).
+    blocks: Vec<(u32, u32)>,
+    addresses: Vec<u64>,
+    kinds: Vec<u8>,
+    kind_names: Vec<Box<[u8]>>,
+    own_bytes: Vec<u64>,
+    class_addresses: Vec<u64>,
+    sites: Vec<u32>,
+    locations: Locations<()>,
+    lengths: Vec<u64>,
+    text_ends: Vec<u32>,
+    text_bytes: Vec<u8>,
+    /// Per object, where its references end in `references`.
+    reference_ends: Vec<u32>,
+    references: Vec<u64>,
+    /// GC roots: (block, root category, address), in reading order.
+    roots: Vec<(u32, u16, u64)>,
+    root_kind_names: Vec<Box<[u8]>>,
+    block: u32,
+}
+
+/// The index of `name` in `names`, added when new: few distinct names
+/// (types, root categories), so a scan beats hashing.
+fn intern(names: &mut Vec<Box<[u8]>>, name: &[u8]) -> usize {
+    match names.iter().position(|n| **n == *name) {
+        Some(i) => i,
+        None => {
+            names.push(name.into());
+            names.len() - 1
+        }
+    }
+}
+
+/// The addresses in the raw content of a `references` array.
+fn each_address(raw: &[u8], mut f: impl FnMut(u64)) {
+    let mut rest = raw;
+    while let Some(open) = memchr::memchr(b'"', rest) {
+        let after = &rest[open + 1..];
+        let Some(close) = memchr::memchr(b'"', after) else {
+            return;
+        };
+        if let Some(address) = parse_address(&after[..close]) {
+            f(address);
+        }
+        rest = &after[close + 1..];
+    }
+}
+
+/// Finds the node at an address. Addresses are kept sorted, with a small
+/// map from each 64 KiB page to its addresses: a lookup touches that map
+/// (which stays in cache) and one page's worth of addresses, where a hash
+/// map of millions of entries would miss the cache on almost every one of
+/// the dump's many references.
+struct AddressIndex {
+    sorted: Vec<u64>,
+    nodes: Vec<u32>,
+    pages: hashbrown::HashMap<u64, (u32, u32), FastHash>,
+}
+
+impl AddressIndex {
+    const PAGE_BITS: u32 = 16;
+
+    fn new(addresses: &[u64]) -> Self {
+        let mut pairs: Vec<(u64, u32)> = addresses
+            .iter()
+            .enumerate()
+            .map(|(node, &address)| (address, node as u32))
+            .collect();
+        // Stable, and fast on a dump's runs of ascending addresses (a heap
+        // page's slots); the first object at an address wins.
+        pairs.sort_by_key(|&(address, _)| address);
+        pairs.dedup_by_key(|&mut (address, _)| address);
+        let (sorted, nodes): (Vec<u64>, Vec<u32>) = pairs.into_iter().unzip();
+        let mut pages = hashbrown::HashMap::with_hasher(FastHash::default());
+        let mut start = 0;
+        while start < sorted.len() {
+            let page = sorted[start] >> Self::PAGE_BITS;
+            let end = start + sorted[start..].partition_point(|&a| a >> Self::PAGE_BITS == page);
+            pages.insert(page, (start as u32, end as u32));
+            start = end;
+        }
+        AddressIndex {
+            sorted,
+            nodes,
+            pages,
+        }
+    }
+
+    fn get(&self, address: u64) -> Option<u32> {
+        let &(start, end) = self.pages.get(&(address >> Self::PAGE_BITS))?;
+        let (start, end) = (start as usize, end as usize);
+        let i = self.sorted[start..end].binary_search(&address).ok()?;
+        Some(self.nodes[start + i])
+    }
+}
+
+/// Classes and references of a stretch of objects, resolved to nodes.
+#[derive(Default)]
+struct Resolved {
+    classes: Vec<u32>,
+    edges: Vec<u32>,
+    edge_ends: Vec<u32>,
+}
+
+fn resolve_runs(
+    sinks: &[GraphSink],
+    runs: &[(u32, usize, u32, u32)],
+    index: &AddressIndex,
+) -> Resolved {
+    let mut out = Resolved::default();
+    for &(_, s, first, end) in runs {
+        let sink = &sinks[s];
+        for i in first as usize..end as usize {
+            out.classes
+                .push(index.get(sink.class_addresses[i]).unwrap_or(NONE));
+            let start = if i == 0 {
+                0
+            } else {
+                sink.reference_ends[i - 1]
+            } as usize;
+            out.edges.extend(
+                sink.references[start..sink.reference_ends[i] as usize]
+                    .iter()
+                    .filter_map(|&address| index.get(address)),
+            );
+            out.edge_ends.push(out.edges.len() as u32);
+        }
+    }
+    out
+}
+
+impl GraphSink {
+    /// A sink with room for about `objects` objects, so that its columns
+    /// need not grow (and be copied) step by step while reading.
+    pub fn with_capacity(objects: usize) -> Self {
+        GraphSink {
+            addresses: Vec::with_capacity(objects),
+            kinds: Vec::with_capacity(objects),
+            own_bytes: Vec::with_capacity(objects),
+            class_addresses: Vec::with_capacity(objects),
+            sites: Vec::with_capacity(objects),
+            lengths: Vec::with_capacity(objects),
+            text_ends: Vec::with_capacity(objects),
+            reference_ends: Vec::with_capacity(objects),
+            references: Vec::with_capacity(objects * 4),
+            ..GraphSink::default()
+        }
+    }
+}
+
+impl RecordSink for GraphSink {
+    fn block_started(&mut self, block: u32) {
+        self.block = block;
+        self.blocks.push((block, self.addresses.len() as u32));
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        match record.kind {
+            b"ROOT" => {
+                let kind =
+                    intern(&mut self.root_kind_names, record.root.unwrap_or(b"unknown")) as u16;
+                if let Some(raw) = record.references {
+                    let block = self.block;
+                    each_address(raw, |address| self.roots.push((block, kind, address)));
+                }
+                return;
+            }
+            // Shapes live outside the GC heap; their addresses are not slots.
+            b"SHAPE" => return,
+            _ => {}
+        }
+        let Some(address) = record.address_value() else {
+            return;
+        };
+        self.addresses.push(address);
+        // Neighbouring slots mostly hold objects of the same type.
+        let kind = match self.kinds.last() {
+            Some(&last) if *self.kind_names[last as usize] == *record.kind => last,
+            _ => intern(&mut self.kind_names, record.kind) as u8,
+        };
+        self.kinds.push(kind);
+        self.own_bytes.push(record.memsize_or_zero());
+        // The `class` of IMEMO records (3.1 and earlier; `imemo_fields` in
+        // 4.0) and NONE records is not a class.
+        let class_is_a_class = !matches!(record.kind, b"IMEMO" | b"NONE");
+        self.class_addresses.push(
+            record
+                .class
+                .filter(|_| class_is_a_class)
+                .and_then(parse_address)
+                .unwrap_or(0),
+        );
+        self.sites.push(match record.file {
+            Some(file) => self.locations.index_of(file, record.line) as u32,
+            None => NONE,
+        });
+        self.lengths.push(record.length.unwrap_or(u64::MAX));
+        match record.kind {
+            b"CLASS" | b"MODULE" => {
+                if let Some(name) = record.name_bytes() {
+                    self.text_bytes.extend_from_slice(&name);
+                }
+            }
+            b"STRING" => {
+                if let Some(value) = record.value_bytes() {
+                    let mut head = &value[..value.len().min(STRING_HEAD)];
+                    // Cut at a character boundary.
+                    while !head.is_empty() && std::str::from_utf8(head).is_err() {
+                        head = &head[..head.len() - 1];
+                    }
+                    self.text_bytes.extend_from_slice(head);
+                }
+            }
+            b"DATA" => {
+                if let Some(c_type) = record.struct_name {
+                    self.text_bytes.extend_from_slice(c_type);
+                }
+            }
+            _ => {}
+        }
+        self.text_ends.push(self.text_bytes.len() as u32);
+        if let Some(raw) = record.references {
+            each_address(raw, |address| self.references.push(address));
+        }
+        self.reference_ends.push(self.references.len() as u32);
+    }
+}
+
+impl HeapGraph {
+    /// Puts the sinks' objects back in the dump's order, numbers them, and
+    /// resolves classes and references to node ids.
+    pub fn from_sinks(mut sinks: Vec<GraphSink>) -> HeapGraph {
+        // Every block's objects, in block order: (sink, first, end).
+        let mut runs: Vec<(u32, usize, u32, u32)> = Vec::new();
+        for (s, sink) in sinks.iter().enumerate() {
+            for (i, &(block, first)) in sink.blocks.iter().enumerate() {
+                let end = sink
+                    .blocks
+                    .get(i + 1)
+                    .map_or(sink.addresses.len() as u32, |&(_, next)| next);
+                if end > first {
+                    runs.push((block, s, first, end));
+                }
+            }
+        }
+        runs.sort_unstable_by_key(|&(block, ..)| block);
+        let total: usize = sinks.iter().map(|s| s.addresses.len()).sum();
+
+        let mut graph = HeapGraph::default();
+        let mut locations = Locations::<()>::default();
+        let mut kind_names: Vec<Box<[u8]>> = Vec::new();
+        let mut site_maps = Vec::new();
+        let mut kind_maps = Vec::new();
+        for sink in &mut sinks {
+            site_maps.push(locations.absorb(std::mem::take(&mut sink.locations), |_, _| {}));
+            kind_maps.push(
+                sink.kind_names
+                    .iter()
+                    .map(|name| intern(&mut kind_names, name) as u8)
+                    .collect::<Vec<u8>>(),
+            );
+        }
+        graph.site_names = locations.names();
+        graph.kind_names = kind_names
+            .iter()
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect();
+
+        graph.addresses.reserve_exact(total);
+        graph.kinds.reserve_exact(total);
+        graph.own_bytes.reserve_exact(total);
+        graph.sites.reserve_exact(total);
+        graph.lengths.reserve_exact(total);
+        graph.texts.reserve_exact(total);
+        graph.text_ends.reserve_exact(total);
+        for &(_, s, first, end) in &runs {
+            let sink = &sinks[s];
+            for i in first as usize..end as usize {
+                graph.addresses.push(sink.addresses[i]);
+                graph.kinds.push(kind_maps[s][sink.kinds[i] as usize]);
+                graph.own_bytes.push(sink.own_bytes[i]);
+                let site = sink.sites[i];
+                graph.sites.push(if site == NONE {
+                    NONE
+                } else {
+                    site_maps[s][site as usize]
+                });
+                graph.lengths.push(sink.lengths[i]);
+                let text_start = if i == 0 { 0 } else { sink.text_ends[i - 1] } as usize;
+                let text = &sink.text_bytes[text_start..sink.text_ends[i] as usize];
+                if text.is_empty() {
+                    graph.texts.push(NONE);
+                    graph.text_ends.push(NONE);
+                } else {
+                    graph.texts.push(graph.text_bytes.len() as u32);
+                    graph.text_bytes.extend_from_slice(text);
+                    graph.text_ends.push(graph.text_bytes.len() as u32);
+                }
+            }
+        }
+
+        let index = AddressIndex::new(&graph.addresses);
+        let resolve = |address: u64| index.get(address);
+
+        // References resolve in parallel: the runs split in two halves of
+        // about as many objects each, one per core.
+        let mut objects_before = 0usize;
+        let split = runs
+            .iter()
+            .position(|&(_, _, first, end)| {
+                objects_before += (end - first) as usize;
+                objects_before >= total / 2
+            })
+            .map_or(runs.len(), |i| i + 1);
+        let (front, back) = runs.split_at(split);
+        let sinks_ref = &sinks;
+        let index_ref = &index;
+        let (front, back) = std::thread::scope(|scope| {
+            let back = scope.spawn(move || resolve_runs(sinks_ref, back, index_ref));
+            let front = resolve_runs(sinks_ref, front, index_ref);
+            (front, back.join().expect("resolving thread"))
+        });
+        graph.classes = front.classes;
+        graph.classes.extend_from_slice(&back.classes);
+        graph.edge_starts.reserve_exact(total + 1);
+        graph.edge_starts.push(0);
+        graph.edge_starts.extend_from_slice(&front.edge_ends);
+        let offset = front.edges.len() as u32;
+        graph
+            .edge_starts
+            .extend(back.edge_ends.iter().map(|end| end + offset));
+        graph.edges = front.edges;
+        graph.edges.extend_from_slice(&back.edges);
+
+        let mut roots: Vec<(u32, usize, u16, u64)> = Vec::new();
+        let mut root_kind_names: Vec<Box<[u8]>> = Vec::new();
+        for (s, sink) in sinks.iter().enumerate() {
+            let kinds: Vec<u16> = sink
+                .root_kind_names
+                .iter()
+                .map(|name| intern(&mut root_kind_names, name) as u16)
+                .collect();
+            roots.extend(
+                sink.roots
+                    .iter()
+                    .map(|&(block, kind, address)| (block, s, kinds[kind as usize], address)),
+            );
+        }
+        // Stable: within a block, in reading order.
+        roots.sort_by_key(|&(block, ..)| block);
+        let mut seen = hashbrown::HashSet::<u32, FastHash>::default();
+        for (_, _, kind, address) in roots {
+            if let Some(node) = resolve(address)
+                && seen.insert(node)
+            {
+                graph.roots.push(node);
+                graph.root_kinds.push(kind);
+            }
+        }
+        graph.root_kind_names = root_kind_names
+            .iter()
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect();
+        graph
+    }
+}

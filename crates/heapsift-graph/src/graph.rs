@@ -1,0 +1,227 @@
+//! The heap graph: objects as columns indexed by node id, references as
+//! compressed rows.
+
+use std::borrow::Cow;
+
+use heapsift_reports::human_bytes;
+
+/// No node, no site, no text.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// The objects of a dump and their references, in the dump's order.
+///
+/// Node ids are `u32` indexes into the columns; the GC roots hang under a
+/// virtual super-root whose id is [`HeapGraph::super_root`] (one past the
+/// last object). Strings are interned (type names, sites, root categories)
+/// or kept as short heads in one arena (class names, string heads), never as
+/// a `String` per object.
+#[derive(Debug, Default)]
+pub struct HeapGraph {
+    pub(crate) addresses: Vec<u64>,
+    pub(crate) kinds: Vec<u8>,
+    pub(crate) kind_names: Vec<String>,
+    pub(crate) own_bytes: Vec<u64>,
+    /// The node of the object's class, when its `class` field is a class.
+    pub(crate) classes: Vec<u32>,
+    pub(crate) sites: Vec<u32>,
+    pub(crate) site_names: Vec<String>,
+    /// `bytesize`, `length` or `size`; `u64::MAX` when absent.
+    pub(crate) lengths: Vec<u64>,
+    /// Per node, the start of its text in `text_bytes`, or [`NONE`]; the
+    /// text ends where the next one starts (`text_ends`).
+    pub(crate) texts: Vec<u32>,
+    pub(crate) text_ends: Vec<u32>,
+    pub(crate) text_bytes: Vec<u8>,
+    pub(crate) edge_starts: Vec<u32>,
+    pub(crate) edges: Vec<u32>,
+    /// The super-root's successors, and the root category of each.
+    pub(crate) roots: Vec<u32>,
+    pub(crate) root_kinds: Vec<u16>,
+    pub(crate) root_kind_names: Vec<String>,
+}
+
+impl HeapGraph {
+    /// How many objects the graph has (the super-root not included).
+    pub fn object_count(&self) -> usize {
+        self.addresses.len()
+    }
+
+    /// The virtual node above the GC roots.
+    pub fn super_root(&self) -> u32 {
+        self.addresses.len() as u32
+    }
+
+    /// How many references the graph kept (to objects in the dump).
+    pub fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// The objects `node` references; for the super-root, the roots.
+    pub fn successors(&self, node: u32) -> &[u32] {
+        if node == self.super_root() {
+            return &self.roots;
+        }
+        let i = node as usize;
+        &self.edges[self.edge_starts[i] as usize..self.edge_starts[i + 1] as usize]
+    }
+
+    /// The node of the object at `address`, if the dump has one. A linear
+    /// search: for the one or two addresses a user asks about.
+    pub fn node_at(&self, address: u64) -> Option<u32> {
+        self.addresses
+            .iter()
+            .position(|&a| a == address)
+            .map(|i| i as u32)
+    }
+
+    /// The object's address.
+    pub fn address(&self, node: u32) -> u64 {
+        self.addresses[node as usize]
+    }
+
+    /// The object's type, as the dump names it (`STRING`, `HASH`, ...).
+    pub fn kind(&self, node: u32) -> &str {
+        &self.kind_names[self.kinds[node as usize] as usize]
+    }
+
+    /// The object's own `memsize` in bytes (slot included).
+    pub fn own_bytes(&self, node: u32) -> u64 {
+        self.own_bytes[node as usize]
+    }
+
+    /// Where the object was allocated (`file:line`), when traced.
+    pub fn location(&self, node: u32) -> Option<&str> {
+        let site = self.sites[node as usize];
+        (site != NONE).then(|| self.site_names[site as usize].as_str())
+    }
+
+    /// The allocation site's number, for grouping, when traced.
+    pub fn site(&self, node: u32) -> Option<u32> {
+        let site = self.sites[node as usize];
+        (site != NONE).then_some(site)
+    }
+
+    /// How many allocation sites there are.
+    pub fn site_count(&self) -> usize {
+        self.site_names.len()
+    }
+
+    /// The name of allocation site `site`.
+    pub fn site_name(&self, site: u32) -> &str {
+        &self.site_names[site as usize]
+    }
+
+    /// The node of the object's class, when its `class` field names one
+    /// (not for IMEMO and NONE records, where it is something else).
+    pub fn class(&self, node: u32) -> Option<u32> {
+        let class = self.classes[node as usize];
+        (class != NONE).then_some(class)
+    }
+
+    /// The name of the object's class, e.g. `String`, `Issue`; for a
+    /// class or module itself, `Class` or `Module`.
+    pub fn class_name(&self, node: u32) -> Option<Cow<'_, str>> {
+        self.class(node).and_then(|class| self.name(class))
+    }
+
+    /// The name of a CLASS or MODULE object, when it has one.
+    pub fn name(&self, node: u32) -> Option<Cow<'_, str>> {
+        matches!(self.kind(node), "CLASS" | "MODULE")
+            .then(|| self.text(node))
+            .flatten()
+    }
+
+    /// The `bytesize` of a STRING or SYMBOL, `length` of an ARRAY or
+    /// `size` of a HASH.
+    pub fn length(&self, node: u32) -> Option<u64> {
+        let length = self.lengths[node as usize];
+        (length != u64::MAX).then_some(length)
+    }
+
+    /// The kept text of a node: a class's name, the head of a string's
+    /// value, a DATA object's C type.
+    pub(crate) fn text(&self, node: u32) -> Option<Cow<'_, str>> {
+        let start = self.texts[node as usize];
+        (start != NONE).then(|| {
+            let end = self.text_ends[node as usize];
+            String::from_utf8_lossy(&self.text_bytes[start as usize..end as usize])
+        })
+    }
+
+    /// The root category of a root node's first mention (`vm`,
+    /// `global_tbl`, ...).
+    pub fn root_kind(&self, node: u32) -> Option<&str> {
+        self.roots
+            .iter()
+            .position(|&root| root == node)
+            .map(|i| self.root_kind_names[self.root_kinds[i] as usize].as_str())
+    }
+
+    /// A short description for people: `Hash (4000 entries)`,
+    /// `String "abc…" (1.2 KB)`, `class LeakyCache`, `Issue`.
+    pub fn describe(&self, node: u32) -> String {
+        let class_name = self.class_name(node);
+        let length = self.length(node);
+        match self.kind(node) {
+            "CLASS" | "MODULE" => {
+                let word = if self.kind(node) == "CLASS" {
+                    "class"
+                } else {
+                    "module"
+                };
+                match self.name(node) {
+                    Some(name) => format!("{word} {name}"),
+                    None => format!("anonymous {word}"),
+                }
+            }
+            "STRING" => {
+                let size = length
+                    .map(|n| format!(" ({})", human_bytes(n)))
+                    .unwrap_or_default();
+                match self.text(node) {
+                    Some(head) => {
+                        let cut = length.is_some_and(|n| n as usize > head.len());
+                        format!("String {:?}{}{size}", head, if cut { "…" } else { "" }).replacen(
+                            "\"…",
+                            "…\"",
+                            usize::from(cut),
+                        )
+                    }
+                    None => format!("String{size}"),
+                }
+            }
+            "HASH" => counted(
+                class_name.as_deref().unwrap_or("Hash"),
+                length,
+                "entry",
+                "entries",
+            ),
+            "ARRAY" => counted(
+                class_name.as_deref().unwrap_or("Array"),
+                length,
+                "item",
+                "items",
+            ),
+            "DATA" => match (class_name, self.text(node)) {
+                (Some(class), Some(c_type)) => format!("{class} ({c_type})"),
+                (Some(class), None) => class.into_owned(),
+                (None, Some(c_type)) => format!("DATA ({c_type})"),
+                (None, None) => "DATA".to_owned(),
+            },
+            kind => match class_name {
+                Some(class) if kind == "OBJECT" => class.into_owned(),
+                Some(class) => format!("{class} ({kind})"),
+                None => kind.to_owned(),
+            },
+        }
+    }
+}
+
+/// `Hash (1 entry)`, `Hash (4000 entries)`, or the bare name.
+fn counted(name: &str, count: Option<u64>, one: &str, many: &str) -> String {
+    match count {
+        Some(1) => format!("{name} (1 {one})"),
+        Some(n) => format!("{name} ({n} {many})"),
+        None => name.to_owned(),
+    }
+}

@@ -1,0 +1,327 @@
+//! Retained sizes, and the `retained` report: what keeps memory alive.
+
+use serde::Serialize;
+
+use crate::dominators::{Dominators, NONE, dominators};
+use crate::graph::HeapGraph;
+
+/// The dominator tree of a heap graph from its super-root, with every
+/// object's retained size: its own bytes plus those of everything it
+/// dominates (what would be freed if it were).
+#[derive(Debug)]
+pub struct Retention {
+    /// Per node (the super-root last), its immediate dominator.
+    pub idom: Vec<u32>,
+    /// The reachable nodes, super-root first, each after its dominator.
+    preorder: Vec<u32>,
+    /// Per node, the bytes it retains (its own included).
+    pub retained_bytes: Vec<u64>,
+    /// Per node, the objects it retains (itself included).
+    pub retained_count: Vec<u32>,
+    /// Children in the dominator tree, as compressed rows.
+    child_starts: Vec<u32>,
+    children: Vec<u32>,
+}
+
+impl Retention {
+    /// Computes the dominator tree and retained sizes.
+    pub fn compute(graph: &HeapGraph) -> Self {
+        let root = graph.super_root();
+        let Dominators { idom, preorder } = dominators(graph.object_count() + 1, root, |node| {
+            graph.successors(node)
+        });
+        let nodes = idom.len();
+        let mut retained_bytes = vec![0u64; nodes];
+        let mut retained_count = vec![0u32; nodes];
+        for &node in &preorder[1..] {
+            retained_bytes[node as usize] = graph.own_bytes(node);
+            retained_count[node as usize] = 1;
+        }
+        let mut child_starts = vec![0u32; nodes + 1];
+        for &node in preorder.iter().rev() {
+            let parent = idom[node as usize];
+            if parent != NONE {
+                retained_bytes[parent as usize] += retained_bytes[node as usize];
+                retained_count[parent as usize] += retained_count[node as usize];
+                child_starts[parent as usize + 1] += 1;
+            }
+        }
+        for i in 0..nodes {
+            child_starts[i + 1] += child_starts[i];
+        }
+        let mut children = vec![0u32; child_starts[nodes] as usize];
+        let mut fill = child_starts.clone();
+        for &node in &preorder[1..] {
+            let parent = idom[node as usize] as usize;
+            children[fill[parent] as usize] = node;
+            fill[parent] += 1;
+        }
+        Retention {
+            idom,
+            preorder,
+            retained_bytes,
+            retained_count,
+            child_starts,
+            children,
+        }
+    }
+
+    /// Whether the roots reach `node`.
+    pub fn is_reachable(&self, node: u32) -> bool {
+        self.idom[node as usize] != NONE || self.preorder.first() == Some(&node)
+    }
+
+    /// The nodes `node` immediately dominates.
+    pub fn children(&self, node: u32) -> &[u32] {
+        let i = node as usize;
+        &self.children[self.child_starts[i] as usize..self.child_starts[i + 1] as usize]
+    }
+
+    /// Visits the dominator subtree under `top` (itself included) depth
+    /// first, calling `visit(node, true)` before a node's subtree and
+    /// `visit(node, false)` after.
+    fn walk(&self, top: u32, mut visit: impl FnMut(u32, bool)) {
+        let mut stack: Vec<(u32, u32)> = vec![(top, 0)];
+        visit(top, true);
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            match self.children(node).get(*next as usize) {
+                Some(&child) => {
+                    *next += 1;
+                    visit(child, true);
+                    stack.push((child, 0));
+                }
+                None => {
+                    visit(node, false);
+                    stack.pop();
+                }
+            }
+        }
+    }
+}
+
+/// How `retained` groups objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grouping {
+    /// One row per object.
+    Object,
+    /// One row per class.
+    Class,
+    /// One row per allocation site.
+    Location,
+}
+
+/// Objects and their bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// How many objects.
+    pub objects: u64,
+    /// Their own bytes, summed.
+    pub bytes: u64,
+}
+
+/// The `retained` report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetainedReport {
+    /// The rows' grouping.
+    pub by: Grouping,
+    /// The object whose dominator subtree the report covers (`--root`),
+    /// or `None` for the whole heap.
+    pub root: Option<String>,
+    /// Bytes of every object in the dump.
+    pub total_bytes: u64,
+    /// Objects the GC roots reach.
+    pub reachable: Totals,
+    /// Objects no root reaches (garbage not yet collected, or held by
+    /// something the dump does not show).
+    pub unreachable: Totals,
+    /// The rows, by retained bytes descending, ties by address (or name).
+    pub rows: Vec<RetainedRow>,
+}
+
+/// One row of the `retained` report: an object, or a class or site.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetainedRow {
+    /// The object's address (object rows).
+    pub address: Option<String>,
+    /// Its type, e.g. `HASH` (object rows).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Its class's name (the group, for class rows).
+    pub class_name: Option<String>,
+    /// A CLASS or MODULE object's own name.
+    pub name: Option<String>,
+    /// Where it was allocated, when traced (the group, for location rows).
+    pub location: Option<String>,
+    /// How many objects the row stands for (1 for an object).
+    pub objects: u64,
+    /// Its own bytes (summed over the group).
+    pub own_bytes: u64,
+    /// The bytes it keeps alive, its own included; a group counts an
+    /// object once even when group members dominate each other.
+    pub retained_bytes: u64,
+    /// The objects it keeps alive, counted the same way.
+    pub retained_count: u64,
+    /// A short description: `Hash (4000 entries)`, `class LeakyCache`.
+    pub description: String,
+}
+
+impl RetainedReport {
+    /// The report over the whole heap, or over the dominator subtree of
+    /// `root`, with the `top` biggest rows.
+    pub fn new(
+        graph: &HeapGraph,
+        retention: &Retention,
+        by: Grouping,
+        top: usize,
+        root: Option<u32>,
+    ) -> Self {
+        let mut reachable = Totals::default();
+        let mut unreachable = Totals::default();
+        for node in 0..graph.object_count() as u32 {
+            let totals = if retention.is_reachable(node) {
+                &mut reachable
+            } else {
+                &mut unreachable
+            };
+            totals.objects += 1;
+            totals.bytes += graph.own_bytes(node);
+        }
+        let top_node = root.unwrap_or(graph.super_root());
+        let rows = match by {
+            Grouping::Object => object_rows(graph, retention, top_node, top),
+            Grouping::Class => group_rows(graph, retention, top_node, top, by, |n| graph.class(n)),
+            Grouping::Location => {
+                group_rows(graph, retention, top_node, top, by, |n| graph.site(n))
+            }
+        };
+        RetainedReport {
+            by,
+            root: root.map(|node| format!("{:#x}", graph.address(node))),
+            total_bytes: reachable.bytes + unreachable.bytes,
+            reachable,
+            unreachable,
+            rows,
+        }
+    }
+}
+
+fn object_rows(
+    graph: &HeapGraph,
+    retention: &Retention,
+    top_node: u32,
+    top: usize,
+) -> Vec<RetainedRow> {
+    let mut nodes = Vec::new();
+    if top_node == graph.super_root() {
+        nodes.extend(retention.preorder[1..].iter().copied());
+    } else {
+        retention.walk(top_node, |node, entering| {
+            if entering {
+                nodes.push(node);
+            }
+        });
+    }
+    let order = |a: &u32, b: &u32| {
+        let key = |n: u32| {
+            (
+                std::cmp::Reverse(retention.retained_bytes[n as usize]),
+                graph.address(n),
+            )
+        };
+        key(*a).cmp(&key(*b))
+    };
+    if nodes.len() > top {
+        nodes.select_nth_unstable_by(top, order);
+        nodes.truncate(top);
+    }
+    nodes.sort_unstable_by(order);
+    nodes
+        .into_iter()
+        .map(|node| RetainedRow {
+            address: Some(format!("{:#x}", graph.address(node))),
+            kind: Some(graph.kind(node).to_owned()),
+            class_name: graph.class_name(node).map(|name| name.into_owned()),
+            name: graph.name(node).map(|name| name.into_owned()),
+            location: graph.location(node).map(str::to_owned),
+            objects: 1,
+            own_bytes: graph.own_bytes(node),
+            retained_bytes: retention.retained_bytes[node as usize],
+            retained_count: u64::from(retention.retained_count[node as usize]),
+            description: graph.describe(node),
+        })
+        .collect()
+}
+
+/// Adds up retained sizes per group (class or site), counting an object
+/// only under its topmost group member in the dominator tree.
+fn group_rows(
+    graph: &HeapGraph,
+    retention: &Retention,
+    top_node: u32,
+    top: usize,
+    by: Grouping,
+    group_of: impl Fn(u32) -> Option<u32>,
+) -> Vec<RetainedRow> {
+    let groups = match by {
+        Grouping::Location => graph.site_count(),
+        _ => graph.object_count(),
+    };
+    #[derive(Default, Clone, Copy)]
+    struct Sums {
+        objects: u64,
+        own: u64,
+        retained: u64,
+        count: u64,
+        open: u32,
+    }
+    let mut sums = vec![Sums::default(); groups];
+    let super_root = graph.super_root();
+    let group = |node: u32| (node != super_root).then(|| group_of(node)).flatten();
+    retention.walk(top_node, |node, entering| {
+        let Some(g) = group(node) else { return };
+        let sum = &mut sums[g as usize];
+        if !entering {
+            sum.open -= 1;
+            return;
+        }
+        sum.objects += 1;
+        sum.own += graph.own_bytes(node);
+        if sum.open == 0 {
+            sum.retained += retention.retained_bytes[node as usize];
+            sum.count += u64::from(retention.retained_count[node as usize]);
+        }
+        sum.open += 1;
+    });
+    let name_of = |g: u32| -> String {
+        match by {
+            Grouping::Location => graph.site_name(g).to_owned(),
+            _ => graph
+                .name(g)
+                .map(|name| name.into_owned())
+                .unwrap_or_else(|| format!("{} {:#x}", graph.describe(g), graph.address(g))),
+        }
+    };
+    let mut rows: Vec<(u32, Sums, String)> = sums
+        .iter()
+        .enumerate()
+        .filter(|(_, sum)| sum.objects > 0)
+        .map(|(g, sum)| (g as u32, *sum, name_of(g as u32)))
+        .collect();
+    rows.sort_by(|a, b| b.1.retained.cmp(&a.1.retained).then_with(|| a.2.cmp(&b.2)));
+    rows.truncate(top);
+    rows.into_iter()
+        .map(|(_, sum, name)| RetainedRow {
+            address: None,
+            kind: None,
+            class_name: (by == Grouping::Class).then(|| name.clone()),
+            name: None,
+            location: (by == Grouping::Location).then(|| name.clone()),
+            objects: sum.objects,
+            own_bytes: sum.own,
+            retained_bytes: sum.retained,
+            retained_count: sum.count,
+            description: format!("{} objects", sum.objects),
+        })
+        .collect()
+}
