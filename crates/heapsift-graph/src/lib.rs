@@ -10,8 +10,10 @@
 mod build;
 pub mod dominators;
 mod graph;
+mod paths;
 mod retention;
 
 pub use build::GraphSink;
 pub use graph::HeapGraph;
+pub use paths::{ObjectDetails, RootPath};
 pub use retention::{Grouping, RetainedReport, RetainedRow, Retention, Totals};

@@ -238,7 +238,14 @@ fn object_rows(
     nodes.sort_unstable_by(order);
     nodes
         .into_iter()
-        .map(|node| RetainedRow {
+        .map(|node| RetainedRow::object(graph, retention, node))
+        .collect()
+}
+
+impl RetainedRow {
+    /// The row of one object.
+    pub fn object(graph: &HeapGraph, retention: &Retention, node: u32) -> Self {
+        RetainedRow {
             address: Some(format!("{:#x}", graph.address(node))),
             kind: Some(graph.kind(node).to_owned()),
             class_name: graph.class_name(node).map(|name| name.into_owned()),
@@ -249,8 +256,8 @@ fn object_rows(
             retained_bytes: retention.retained_bytes[node as usize],
             retained_count: u64::from(retention.retained_count[node as usize]),
             description: graph.describe(node),
-        })
-        .collect()
+        }
+    }
 }
 
 /// Adds up retained sizes per group (class or site), counting an object

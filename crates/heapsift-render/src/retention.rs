@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use heapsift_graph::{Grouping, RetainedReport};
+use heapsift_graph::{Grouping, ObjectDetails, RetainedReport, RetainedRow, RootPath};
 use heapsift_reports::human_bytes;
 
 /// Writes `retained`: a headline with the heap's totals, then one row per
@@ -111,6 +111,98 @@ pub fn retained_report(report: &RetainedReport, out: &mut impl Write) -> io::Res
                     retained[i], counts[i], members[i], own[i]
                 )?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// One object on a line: address, description, retained size, site.
+fn object_line(row: &RetainedRow) -> String {
+    let location = row
+        .location
+        .as_deref()
+        .map(|l| format!("  ({l})"))
+        .unwrap_or_default();
+    format!(
+        "{}  {}  [retains {} in {} objects]{location}",
+        row.address.as_deref().unwrap_or("?"),
+        row.description,
+        human_bytes(row.retained_bytes),
+        row.retained_count,
+    )
+}
+
+/// Writes `path`: the root category, then one hop per line, indented as
+/// the chain goes down.
+pub fn root_path(path: &RootPath, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "Shortest path from the GC roots to {} ({} hops)",
+        path.target,
+        path.hops.len()
+    )?;
+    writeln!(out, "root: {}", path.root)?;
+    for (depth, hop) in path.hops.iter().enumerate() {
+        writeln!(
+            out,
+            "{:indent$}-> {}",
+            "",
+            object_line(hop),
+            indent = 2 * depth
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `show`: the object, its dominator, and its neighbours.
+pub fn object_details(details: &ObjectDetails, out: &mut impl Write) -> io::Result<()> {
+    let object = &details.object;
+    writeln!(out, "{}", object_line(object))?;
+    writeln!(out, "  type: {}", object.kind.as_deref().unwrap_or("?"))?;
+    if let Some(class_name) = &object.class_name {
+        writeln!(out, "  class: {class_name}")?;
+    }
+    if let Some(length) = details.length {
+        writeln!(out, "  length: {length}")?;
+    }
+    writeln!(
+        out,
+        "  own size: {} ({} bytes)",
+        human_bytes(object.own_bytes),
+        object.own_bytes
+    )?;
+    writeln!(
+        out,
+        "  retained: {} ({} bytes) in {} objects",
+        human_bytes(object.retained_bytes),
+        object.retained_bytes,
+        object.retained_count
+    )?;
+    writeln!(
+        out,
+        "  allocated at: {}",
+        object.location.as_deref().unwrap_or("(not traced)")
+    )?;
+    match (&details.root, &details.dominator, details.reachable) {
+        (_, _, false) => writeln!(out, "  unreachable from the GC roots")?,
+        (Some(root), _, true) => writeln!(out, "  held by a GC root: {root}")?,
+        (None, Some(dominator), true) => {
+            writeln!(out, "  immediate dominator: {}", object_line(dominator))?
+        }
+        (None, None, true) => writeln!(out, "  immediate dominator: the GC roots together")?,
+    }
+    for (title, count, rows) in [
+        ("references", details.reference_count, &details.references),
+        ("referenced by", details.referrer_count, &details.referrers),
+    ] {
+        let shown = if count > rows.len() as u64 {
+            format!(", the first {}", rows.len())
+        } else {
+            String::new()
+        };
+        writeln!(out, "\n{title} ({count}{shown})")?;
+        for row in rows {
+            writeln!(out, "  {}", object_line(row))?;
         }
     }
     Ok(())

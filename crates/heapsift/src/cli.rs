@@ -100,6 +100,41 @@ pub enum Command {
     ///   heapsift retained prod.dump.gz --root 0x7f30cc77e440 --format json
     #[command(verbatim_doc_comment)]
     Retained(RetainedArgs),
+
+    /// Why is this object alive? The shortest chain of references from a GC root.
+    ///
+    /// One line per hop, from the object a root holds (the root category,
+    /// such as `vm` or `global_tbl`, is named) down to ADDR, each with its
+    /// retained size and where it was allocated.
+    ///
+    /// Examples:
+    ///   heapsift path prod.dump.gz 0x7f30cc77e440
+    ///   heapsift path prod.dump.gz 0x7f30cc77e440 --format json
+    #[command(verbatim_doc_comment)]
+    Path(ObjectArgs),
+
+    /// Everything about one object: its fields, what it references, what
+    /// references it, its immediate dominator and what it retains.
+    ///
+    /// Examples:
+    ///   heapsift show prod.dump.gz 0x7f30cc77e440
+    #[command(verbatim_doc_comment)]
+    Show(ObjectArgs),
+}
+
+/// Arguments of `heapsift path` and `heapsift show`.
+#[derive(Debug, Args)]
+pub struct ObjectArgs {
+    /// The heap dump: a file, `-` for stdin, or `s3://bucket/key`.
+    #[arg(value_name = "DUMP")]
+    pub dump: OsString,
+
+    /// The object's address, as the dump writes it (`0x7f30cc77e440`).
+    #[arg(value_name = "ADDR", value_parser = parse_address_arg)]
+    pub address: u64,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Arguments of `heapsift retained`.

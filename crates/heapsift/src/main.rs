@@ -6,7 +6,9 @@
 mod cli;
 mod failure;
 mod fetch;
+mod heap;
 mod list;
+mod path;
 mod progress;
 mod read;
 mod retained;
@@ -25,6 +27,8 @@ fn main() -> ExitCode {
         cli::Command::List(args) => list::run(&args),
         cli::Command::Fetch(args) => fetch::run(&args),
         cli::Command::Retained(args) => retained::run(&args),
+        cli::Command::Path(args) => path::run_path(&args),
+        cli::Command::Show(args) => path::run_show(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -166,3 +166,99 @@ fn the_rails_leak_is_the_module_constant_and_its_hash() {
         "{module}"
     );
 }
+
+fn addresses_of(rows: &Value) -> Vec<&str> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["address"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn path_is_the_shortest_chain_from_a_root() {
+    let dump = heap_file("path");
+    let path = json(&["path", &dump, "0xe", "--format", "json"]);
+    assert_eq!(path["target"], "0xe");
+    assert_eq!(path["root"], "vm");
+    // Through B (listed before C in A's references), not longer.
+    assert_eq!(addresses_of(&path["hops"]), ["0xa", "0xb", "0xd", "0xe"]);
+    assert_eq!(path["hops"][2]["retained_bytes"], 90);
+
+    let text = stdout(&run(&["path", &dump, "0xe"]));
+    assert!(text.contains("root: vm"), "{text}");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("-> "))
+            .count(),
+        4
+    );
+
+    let output = run(&["path", &dump, "0xf"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("not reachable"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn show_gives_neighbours_and_dominator() {
+    let dump = heap_file("show");
+    let details = json(&["show", &dump, "0xd", "--format", "json"]);
+    assert_eq!(details["object"]["retained_bytes"], 90);
+    assert_eq!(details["length"], 5);
+    assert_eq!(details["dominator"]["address"], "0xa");
+    assert_eq!(addresses_of(&details["references"]), ["0xe"]);
+    assert_eq!(addresses_of(&details["referrers"]), ["0xb", "0xc"]);
+    assert_eq!(details["referrer_count"], 2);
+
+    let details = json(&["show", &dump, "0xa", "--format", "json"]);
+    assert_eq!(details["root"], "vm");
+    assert_eq!(details["dominator"], Value::Null);
+    let details = json(&["show", &dump, "0xf", "--format", "json"]);
+    assert_eq!(details["reachable"], false);
+}
+
+#[test]
+fn the_path_to_a_cached_issue_goes_through_the_cache_hash() {
+    let dump = fixture("rails-small/3.dump.gz");
+    let dump = dump.to_str().unwrap();
+    let top = json(&["retained", dump, "--top", "5", "--format", "json"]);
+    let hash = top["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["type"] == "HASH")
+        .expect("the cache's Hash in the top 5")["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let under_hash = json(&[
+        "retained", dump, "--root", &hash, "--top", "100000", "--format", "json",
+    ]);
+    let issue = under_hash["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["class_name"] == "Issue")
+        .expect("cached Issue objects under the Hash")["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = json(&["path", dump, &issue, "--format", "json"]);
+    let hops = addresses_of(&path["hops"]);
+    assert!(hops.contains(&hash.as_str()), "{hops:?} misses {hash}");
+    let descriptions: Vec<&str> = path["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["description"].as_str().unwrap())
+        .collect();
+    assert!(
+        descriptions.contains(&"module LeakyCache"),
+        "{descriptions:?}"
+    );
+    assert_eq!(*descriptions.last().unwrap(), "Issue");
+}

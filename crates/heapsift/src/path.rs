@@ -1,0 +1,44 @@
+//! `heapsift path DUMP ADDR` and `heapsift show DUMP ADDR`.
+
+use std::io::{self, BufWriter, Write};
+
+use heapsift_graph::{ObjectDetails, RootPath};
+use heapsift_render::{json, retention};
+
+use crate::cli::{Format, ObjectArgs};
+use crate::failure::Failure;
+use crate::heap::{load, object_at};
+
+/// References and referrers `show` lists at most.
+const SHOWN: usize = 50;
+
+pub fn run_path(args: &ObjectArgs) -> Result<(), Failure> {
+    let (graph, retention) = load(&args.dump, args.common.threads)?;
+    let node = object_at(&graph, args.address)?;
+    let path = RootPath::find(&graph, &retention, node).ok_or_else(|| {
+        Failure::NothingFound(format!(
+            "{:#x} is not reachable from the GC roots (garbage not yet collected)",
+            args.address
+        ))
+    })?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.common.format {
+        Format::Text => retention::root_path(&path, &mut out)?,
+        Format::Json => json::write(&path, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub fn run_show(args: &ObjectArgs) -> Result<(), Failure> {
+    let (graph, retention) = load(&args.dump, args.common.threads)?;
+    let node = object_at(&graph, args.address)?;
+    let details = ObjectDetails::new(&graph, &retention, node, SHOWN);
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.common.format {
+        Format::Text => retention::object_details(&details, &mut out)?,
+        Format::Json => json::write(&details, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
