@@ -79,6 +79,19 @@ impl HeapGraph {
         self.addresses[node as usize]
     }
 
+    /// The number of the object's type, for grouping.
+    pub(crate) fn kind_index(&self, node: u32) -> u8 {
+        self.kinds[node as usize]
+    }
+
+    /// The site named `file:line`, if any object was allocated there.
+    pub fn site_named(&self, name: &str) -> Option<u32> {
+        self.site_names
+            .iter()
+            .position(|site| site == name)
+            .map(|i| i as u32)
+    }
+
     /// The object's type, as the dump names it (`STRING`, `HASH`, ...).
     pub fn kind(&self, node: u32) -> &str {
         &self.kind_names[self.kinds[node as usize] as usize]

@@ -18,38 +18,52 @@ pub struct RootPath {
     pub hops: Vec<RetainedRow>,
 }
 
+/// Breadth-first search from the super-root: for each node reached, the
+/// node it was first reached from. Stops once `target` is reached, if one
+/// is given. Ties go to the roots and references listed first.
+fn shortest_path_tree(graph: &HeapGraph, target: Option<u32>) -> Vec<u32> {
+    let super_root = graph.super_root();
+    let mut came_from = vec![NONE; graph.object_count() + 1];
+    came_from[super_root as usize] = super_root;
+    let mut queue = std::collections::VecDeque::from([super_root]);
+    while let Some(node) = queue.pop_front() {
+        for &next in graph.successors(node) {
+            if came_from[next as usize] == NONE {
+                came_from[next as usize] = node;
+                if Some(next) == target {
+                    return came_from;
+                }
+                queue.push_back(next);
+            }
+        }
+    }
+    came_from
+}
+
+/// The path from the first object after the super-root down to `target`,
+/// read off a shortest-path tree; `None` when the tree does not reach it.
+fn path_in(tree: &[u32], super_root: u32, target: u32) -> Option<Vec<u32>> {
+    if tree[target as usize] == NONE {
+        return None;
+    }
+    let mut nodes = vec![target];
+    while let Some(&last) = nodes.last() {
+        let previous = tree[last as usize];
+        if previous == super_root {
+            break;
+        }
+        nodes.push(previous);
+    }
+    nodes.reverse();
+    Some(nodes)
+}
+
 impl RootPath {
     /// The shortest path (fewest references) from the roots to `target`,
-    /// or `None` when no root reaches it. Breadth-first from the
-    /// super-root; ties go to the roots and references listed first.
+    /// or `None` when no root reaches it.
     pub fn find(graph: &HeapGraph, retention: &Retention, target: u32) -> Option<Self> {
-        let super_root = graph.super_root();
-        let mut came_from = vec![NONE; graph.object_count() + 1];
-        came_from[super_root as usize] = super_root;
-        let mut queue = std::collections::VecDeque::from([super_root]);
-        'search: while let Some(node) = queue.pop_front() {
-            for &next in graph.successors(node) {
-                if came_from[next as usize] == NONE {
-                    came_from[next as usize] = node;
-                    if next == target {
-                        break 'search;
-                    }
-                    queue.push_back(next);
-                }
-            }
-        }
-        if came_from[target as usize] == NONE {
-            return None;
-        }
-        let mut nodes = vec![target];
-        while let Some(&last) = nodes.last() {
-            let previous = came_from[last as usize];
-            if previous == super_root {
-                break;
-            }
-            nodes.push(previous);
-        }
-        nodes.reverse();
+        let tree = shortest_path_tree(graph, Some(target));
+        let nodes = path_in(&tree, graph.super_root(), target)?;
         Some(RootPath {
             target: format!("{:#x}", graph.address(target)),
             root: graph.root_kind(nodes[0]).unwrap_or("unknown").to_owned(),
@@ -109,6 +123,128 @@ impl ObjectDetails {
                 .collect(),
             referrer_count: referring.len() as u64,
             referrers: referring.into_iter().take(limit).map(row).collect(),
+        }
+    }
+}
+
+/// The paths from the roots to the objects allocated at one site, grouped
+/// by their shape.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedPaths {
+    /// The allocation site, `file:line`.
+    pub location: String,
+    /// How many objects were allocated there.
+    pub objects: u64,
+    /// How many of them a root reaches.
+    pub reachable: u64,
+    /// Groups of objects whose shortest paths have the same shape, most
+    /// objects first.
+    pub groups: Vec<PathGroup>,
+}
+
+/// Objects whose shortest paths from the roots look alike: the same root
+/// category, and hop by hop the same type, class and allocation site (the
+/// same object, for classes and modules).
+#[derive(Debug, Clone, Serialize)]
+pub struct PathGroup {
+    /// How many objects take a path of this shape.
+    pub count: u64,
+    /// The root category.
+    pub root: String,
+    /// One of the objects, to look at with `path` or `show`.
+    pub example: String,
+    /// The shape, from the first object after the root to the objects
+    /// themselves; described as the example's path is.
+    pub hops: Vec<PathHop>,
+}
+
+/// One hop of a path shape.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathHop {
+    /// The type, e.g. `HASH`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The class's name.
+    pub class_name: Option<String>,
+    /// A class's or module's own name.
+    pub name: Option<String>,
+    /// Where the hop's objects were allocated.
+    pub location: Option<String>,
+    /// The example path's object here, described.
+    pub description: String,
+}
+
+/// What makes two hops alike: type, class (or the class or module itself)
+/// and site; the first hop of a shape is the root category.
+type HopKey = (u32, u32, u32);
+
+/// A group being counted: objects, the first one seen, its path.
+type Group = (u64, u32, Vec<u32>);
+
+impl SharedPaths {
+    /// Groups the shortest paths to the objects allocated at `site` by
+    /// shape, keeping the `top` biggest groups.
+    pub fn find(graph: &HeapGraph, site: u32, top: usize) -> Self {
+        let tree = shortest_path_tree(graph, None);
+        let super_root = graph.super_root();
+        let mut groups: hashbrown::HashMap<Vec<HopKey>, Group> = hashbrown::HashMap::new();
+        let mut root_kind_of = hashbrown::HashMap::with_capacity(graph.roots.len());
+        for (&root, &kind) in graph.roots.iter().zip(&graph.root_kinds) {
+            root_kind_of.entry(root).or_insert(kind);
+        }
+        let (mut objects, mut reachable) = (0, 0);
+        for node in (0..graph.object_count() as u32).filter(|&n| graph.site(n) == Some(site)) {
+            objects += 1;
+            let Some(path) = path_in(&tree, super_root, node) else {
+                continue;
+            };
+            reachable += 1;
+            let shape: Vec<HopKey> =
+                std::iter::once((u32::from(root_kind_of[&path[0]]), NONE, NONE))
+                    .chain(path.iter().map(|&hop| {
+                        let identity = if matches!(graph.kind(hop), "CLASS" | "MODULE") {
+                            hop
+                        } else {
+                            graph.class(hop).unwrap_or(NONE)
+                        };
+                        (
+                            u32::from(graph.kind_index(hop)),
+                            identity,
+                            graph.site(hop).unwrap_or(NONE),
+                        )
+                    }))
+                    .collect();
+            let group = groups.entry(shape).or_insert((0, node, path));
+            group.0 += 1;
+        }
+        let mut groups: Vec<Group> = groups.into_values().collect();
+        groups.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| graph.address(a.1).cmp(&graph.address(b.1)))
+        });
+        groups.truncate(top);
+        SharedPaths {
+            location: graph.site_name(site).to_owned(),
+            objects,
+            reachable,
+            groups: groups
+                .into_iter()
+                .map(|(count, example, path)| PathGroup {
+                    count,
+                    root: graph.root_kind(path[0]).unwrap_or("unknown").to_owned(),
+                    example: format!("{:#x}", graph.address(example)),
+                    hops: path
+                        .into_iter()
+                        .map(|hop| PathHop {
+                            kind: graph.kind(hop).to_owned(),
+                            class_name: graph.class_name(hop).map(|name| name.into_owned()),
+                            name: graph.name(hop).map(|name| name.into_owned()),
+                            location: graph.location(hop).map(str::to_owned),
+                            description: graph.describe(hop),
+                        })
+                        .collect(),
+                })
+                .collect(),
         }
     }
 }

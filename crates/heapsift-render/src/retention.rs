@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use heapsift_graph::{Grouping, ObjectDetails, RetainedReport, RetainedRow, RootPath};
+use heapsift_graph::{Grouping, ObjectDetails, RetainedReport, RetainedRow, RootPath, SharedPaths};
 use heapsift_reports::human_bytes;
 
 /// Writes `retained`: a headline with the heap's totals, then one row per
@@ -203,6 +203,40 @@ pub fn object_details(details: &ObjectDetails, out: &mut impl Write) -> io::Resu
         writeln!(out, "\n{title} ({count}{shown})")?;
         for row in rows {
             writeln!(out, "  {}", object_line(row))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `path --location`: each group's count and share, root, and
+/// shape, one hop per line.
+pub fn shared_paths(paths: &SharedPaths, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "Paths from the GC roots to the {} objects allocated at {} ({} reachable)",
+        paths.objects, paths.location, paths.reachable
+    )?;
+    for group in &paths.groups {
+        let share = 100.0 * group.count as f64 / paths.reachable.max(1) as f64;
+        writeln!(
+            out,
+            "\n{} objects ({share:.0}%), for example {}",
+            group.count, group.example
+        )?;
+        writeln!(out, "root: {}", group.root)?;
+        for (depth, hop) in group.hops.iter().enumerate() {
+            let location = hop
+                .location
+                .as_deref()
+                .map(|l| format!("  ({l})"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{:indent$}-> {}{location}",
+                "",
+                hop.description,
+                indent = 2 * depth
+            )?;
         }
     }
     Ok(())

@@ -105,13 +105,17 @@ pub enum Command {
     ///
     /// One line per hop, from the object a root holds (the root category,
     /// such as `vm` or `global_tbl`, is named) down to ADDR, each with its
-    /// retained size and where it was allocated.
+    /// retained size and where it was allocated. With --location FILE:LINE
+    /// instead of ADDR: the paths to every object allocated there, grouped
+    /// by shape (hop by hop the same type, class and site), most shared
+    /// first.
     ///
     /// Examples:
     ///   heapsift path prod.dump.gz 0x7f30cc77e440
+    ///   heapsift path prod.dump.gz --location app/models/cache.rb:12
     ///   heapsift path prod.dump.gz 0x7f30cc77e440 --format json
     #[command(verbatim_doc_comment)]
-    Path(ObjectArgs),
+    Path(PathArgs),
 
     /// Everything about one object: its fields, what it references, what
     /// references it, its immediate dominator and what it retains.
@@ -122,7 +126,30 @@ pub enum Command {
     Show(ObjectArgs),
 }
 
-/// Arguments of `heapsift path` and `heapsift show`.
+/// Arguments of `heapsift path`.
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// The heap dump: a file, `-` for stdin, or `s3://bucket/key`.
+    #[arg(value_name = "DUMP")]
+    pub dump: OsString,
+
+    /// The object's address, as the dump writes it (`0x7f30cc77e440`).
+    #[arg(value_name = "ADDR", value_parser = parse_address_arg, required_unless_present = "location", conflicts_with = "location")]
+    pub address: Option<u64>,
+
+    /// Every object allocated at FILE:LINE, as `read` prints sites.
+    #[arg(long, value_name = "FILE:LINE")]
+    pub location: Option<String>,
+
+    /// How many path shapes to show with --location.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Arguments of `heapsift show`.
 #[derive(Debug, Args)]
 pub struct ObjectArgs {
     /// The heap dump: a file, `-` for stdin, or `s3://bucket/key`.

@@ -2,26 +2,43 @@
 
 use std::io::{self, BufWriter, Write};
 
-use heapsift_graph::{ObjectDetails, RootPath};
+use heapsift_graph::{ObjectDetails, RootPath, SharedPaths};
 use heapsift_render::{json, retention};
 
-use crate::cli::{Format, ObjectArgs};
+use crate::cli::{Format, ObjectArgs, PathArgs};
 use crate::failure::Failure;
 use crate::heap::{load, object_at};
 
 /// References and referrers `show` lists at most.
 const SHOWN: usize = 50;
 
-pub fn run_path(args: &ObjectArgs) -> Result<(), Failure> {
+pub fn run_path(args: &PathArgs) -> Result<(), Failure> {
     let (graph, retention) = load(&args.dump, args.common.threads)?;
-    let node = object_at(&graph, args.address)?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    let Some(address) = args.address else {
+        let location = args
+            .location
+            .as_deref()
+            .expect("clap requires ADDR or --location");
+        let site = graph.site_named(location).ok_or_else(|| {
+            Failure::NothingFound(format!(
+                "no object in the dump was allocated at {location} (sites are written as `read DUMP all` prints them)"
+            ))
+        })?;
+        let paths = SharedPaths::find(&graph, site, args.top);
+        match args.common.format {
+            Format::Text => retention::shared_paths(&paths, &mut out)?,
+            Format::Json => json::write(&paths, &mut out)?,
+        }
+        out.flush()?;
+        return Ok(());
+    };
+    let node = object_at(&graph, address)?;
     let path = RootPath::find(&graph, &retention, node).ok_or_else(|| {
         Failure::NothingFound(format!(
-            "{:#x} is not reachable from the GC roots (garbage not yet collected)",
-            args.address
+            "{address:#x} is not reachable from the GC roots (garbage not yet collected)"
         ))
     })?;
-    let mut out = BufWriter::new(io::stdout().lock());
     match args.common.format {
         Format::Text => retention::root_path(&path, &mut out)?,
         Format::Json => json::write(&path, &mut out)?,

@@ -262,3 +262,51 @@ fn the_path_to_a_cached_issue_goes_through_the_cache_hash() {
     );
     assert_eq!(*descriptions.last().unwrap(), "Issue");
 }
+
+#[test]
+fn paths_to_a_sites_objects_are_grouped_by_shape() {
+    let dump = heap_file("path-location");
+    let paths = json(&["path", &dump, "--location", "a.rb:2", "--format", "json"]);
+    assert_eq!(
+        (paths["objects"].as_u64(), paths["reachable"].as_u64()),
+        (Some(4), Some(4))
+    );
+    let groups = paths["groups"].as_array().unwrap();
+    assert_eq!(
+        groups
+            .iter()
+            .map(|g| g["count"].as_u64().unwrap())
+            .sum::<u64>(),
+        4
+    );
+    let output = run(&["path", &dump, "--location", "nowhere.rb:1"]);
+    assert_eq!(output.status.code(), Some(1));
+    let output = run(&["path", &dump]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "ADDR or --location is required"
+    );
+
+    // The rails app's biggest site: nearly all its objects hang off the
+    // cache in the same way.
+    let dump = fixture("rails-small/3.dump.gz");
+    let dump = dump.to_str().unwrap();
+    let sites = json(&[
+        "retained", dump, "--by", "location", "--top", "1", "--format", "json",
+    ]);
+    let site = sites["rows"][0]["location"].as_str().unwrap().to_owned();
+    let paths = json(&["path", dump, "--location", &site, "--format", "json"]);
+    let first = &paths["groups"][0];
+    assert!(
+        first["count"].as_u64().unwrap() * 10 >= paths["reachable"].as_u64().unwrap() * 9,
+        "{first}"
+    );
+    let hops: Vec<&str> = first["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["description"].as_str().unwrap())
+        .collect();
+    assert!(hops.contains(&"module LeakyCache"), "{hops:?}");
+}
