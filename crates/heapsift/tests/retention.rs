@@ -310,3 +310,90 @@ fn paths_to_a_sites_objects_are_grouped_by_shape() {
         .collect();
     assert!(hops.contains(&"module LeakyCache"), "{hops:?}");
 }
+
+#[test]
+fn every_fixture_format_gives_a_consistent_graph() {
+    for set in ["edge", "rails-small", "versions"] {
+        for entry in std::fs::read_dir(fixture(set)).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.to_string_lossy().ends_with(".dump.gz") {
+                continue;
+            }
+            let dump = path.to_str().unwrap();
+            let report = json(&["retained", dump, "--top", "3", "--format", "json"]);
+            let reachable = &report["reachable"];
+            let unreachable = &report["unreachable"];
+            let total =
+                reachable["bytes"].as_u64().unwrap() + unreachable["bytes"].as_u64().unwrap();
+            assert_eq!(report["total_bytes"].as_u64(), Some(total), "{dump}");
+            assert!(reachable["objects"].as_u64().unwrap() > 0, "{dump}");
+            let rows = report["rows"].as_array().unwrap();
+            for row in rows {
+                assert!(
+                    row["retained_bytes"].as_u64() <= reachable["bytes"].as_u64(),
+                    "{dump}: {row}"
+                );
+                assert!(
+                    row["retained_bytes"].as_u64() >= row["own_bytes"].as_u64(),
+                    "{dump}: {row}"
+                );
+            }
+            // Each top object has a path from a root and a show page.
+            let address = rows[0]["address"].as_str().unwrap();
+            let path = json(&["path", dump, address, "--format", "json"]);
+            assert_eq!(
+                path["hops"].as_array().unwrap().last().unwrap()["address"],
+                address,
+                "{dump}"
+            );
+            let details = json(&["show", dump, address, "--format", "json"]);
+            assert_eq!(
+                details["object"]["retained_bytes"], rows[0]["retained_bytes"],
+                "{dump}"
+            );
+        }
+    }
+}
+
+#[test]
+fn imemo_and_none_class_fields_are_not_classes() {
+    // Ruby 3.1 writes a `class` on IMEMO records that is not their class,
+    // and NONE records carry the free list's next pointer there.
+    let heap = r#"{"type":"ROOT", "root":"vm", "references":["0x10", "0x20", "0x30"]}
+{"address":"0xc1", "type":"CLASS", "name":"Foo", "memsize":1}
+{"address":"0x10", "type":"IMEMO", "class":"0xc1", "imemo_type":"ment", "memsize":40}
+{"address":"0x20", "type":"NONE", "class":"0xc1"}
+{"address":"0x30", "type":"OBJECT", "class":"0xc1", "memsize":40}
+"#;
+    let path = scratch("imemo").join("heap.dump");
+    std::fs::write(&path, heap).unwrap();
+    let report = json(&[
+        "retained",
+        path.to_str().unwrap(),
+        "--top",
+        "10",
+        "--format",
+        "json",
+    ]);
+    for row in report["rows"].as_array().unwrap() {
+        let expected = if row["type"] == "OBJECT" {
+            Value::from("Foo")
+        } else {
+            Value::Null
+        };
+        assert_eq!(row["class_name"], expected, "{row}");
+    }
+    let groups = json(&[
+        "retained",
+        path.to_str().unwrap(),
+        "--by",
+        "class",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        groups["rows"].as_array().unwrap().len(),
+        1,
+        "only the OBJECT counts as a Foo"
+    );
+}
