@@ -76,16 +76,7 @@ impl AddressIndex {
     const PAGE_BITS: u32 = 16;
 
     fn new(addresses: &[u64]) -> Self {
-        let mut pairs: Vec<(u64, u32)> = addresses
-            .iter()
-            .enumerate()
-            .map(|(node, &address)| (address, node as u32))
-            .collect();
-        // Stable, and fast on a dump's runs of ascending addresses (a heap
-        // page's slots); the first object at an address wins.
-        pairs.sort_by_key(|&(address, _)| address);
-        pairs.dedup_by_key(|&mut (address, _)| address);
-        let (sorted, nodes): (Vec<u64>, Vec<u32>) = pairs.into_iter().unzip();
+        let (sorted, nodes) = sorted_by_address(addresses);
         let mut pages = hashbrown::HashMap::with_hasher(FastHash::default());
         let mut start = 0;
         while start < sorted.len() {
@@ -107,6 +98,51 @@ impl AddressIndex {
         let i = self.sorted[start..end].binary_search(&address).ok()?;
         Some(self.nodes[start + i])
     }
+}
+
+/// The addresses in ascending order, each with its node (the first one,
+/// when two objects claim an address).
+///
+/// A dump lists each heap page's slots in ascending order, and pages do not
+/// overlap: putting the runs of ascending addresses in order is enough,
+/// which costs a sort of a few thousand runs instead of millions of
+/// addresses. A run also ends at a jump of a page or more, so that it never
+/// spans a gap another page could sit in. Anything else (overlapping runs)
+/// gets a full sort.
+fn sorted_by_address(addresses: &[u64]) -> (Vec<u64>, Vec<u32>) {
+    const PAGE: u64 = 1 << AddressIndex::PAGE_BITS;
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for i in 1..=addresses.len() {
+        if i == addresses.len()
+            || addresses[i] <= addresses[i - 1]
+            || addresses[i] - addresses[i - 1] >= PAGE
+        {
+            runs.push((start, i));
+            start = i;
+        }
+    }
+    runs.sort_unstable_by_key(|&(start, _)| addresses[start]);
+    let disjoint = runs
+        .windows(2)
+        .all(|pair| addresses[pair[0].1 - 1] < addresses[pair[1].0]);
+    if disjoint {
+        let mut sorted = Vec::with_capacity(addresses.len());
+        let mut nodes = Vec::with_capacity(addresses.len());
+        for (start, end) in runs {
+            sorted.extend_from_slice(&addresses[start..end]);
+            nodes.extend(start as u32..end as u32);
+        }
+        return (sorted, nodes);
+    }
+    let mut pairs: Vec<(u64, u32)> = addresses
+        .iter()
+        .enumerate()
+        .map(|(node, &address)| (address, node as u32))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup_by_key(|&mut (address, _)| address);
+    pairs.into_iter().unzip()
 }
 
 /// Classes and references of a stretch of objects, resolved to nodes.
@@ -377,5 +413,32 @@ impl HeapGraph {
             .map(|name| String::from_utf8_lossy(name).into_owned())
             .collect();
         graph
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AddressIndex;
+
+    #[test]
+    fn finds_addresses_in_page_runs_and_in_any_order() {
+        // Two pages listed out of order, each ascending.
+        let paged = [0x2_0010, 0x2_0020, 0x2_0030, 0x1_0010, 0x1_0040];
+        // Overlapping runs and a repeated address (the first one wins).
+        let shuffled = [0x30, 0x10, 0x40, 0x20, 0x10, 0x1_0000];
+        for addresses in [&paged[..], &shuffled[..]] {
+            let index = AddressIndex::new(addresses);
+            for (node, &address) in addresses.iter().enumerate() {
+                let first = addresses.iter().position(|&a| a == address).unwrap();
+                assert_eq!(
+                    index.get(address),
+                    Some(first as u32),
+                    "{address:#x} in {addresses:x?}"
+                );
+                assert!(node >= first);
+            }
+            assert_eq!(index.get(0x15), None);
+            assert_eq!(index.get(0x9_0000), None);
+        }
     }
 }

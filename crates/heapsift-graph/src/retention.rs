@@ -222,20 +222,29 @@ fn object_rows(
             }
         });
     }
-    let order = |a: &u32, b: &u32| {
-        let key = |n: u32| {
-            (
-                std::cmp::Reverse(retention.retained_bytes[n as usize]),
-                graph.address(n),
-            )
-        };
-        key(*a).cmp(&key(*b))
+    let key = |n: u32| {
+        (
+            std::cmp::Reverse(retention.retained_bytes[n as usize]),
+            graph.address(n),
+        )
     };
-    if nodes.len() > top {
-        nodes.select_nth_unstable_by(top, order);
-        nodes.truncate(top);
+    // The top rows, kept in a heap as the nodes go by: cheaper than
+    // ordering millions of nodes to keep twenty.
+    let mut best = std::collections::BinaryHeap::with_capacity(top.min(nodes.len()) + 1);
+    for node in nodes {
+        let candidate = (key(node), node);
+        if best.len() < top {
+            best.push(candidate);
+        } else if best.peek().is_some_and(|worst| candidate < *worst) {
+            best.pop();
+            best.push(candidate);
+        }
     }
-    nodes.sort_unstable_by(order);
+    let nodes: Vec<u32> = best
+        .into_sorted_vec()
+        .into_iter()
+        .map(|(_, node)| node)
+        .collect();
     nodes
         .into_iter()
         .map(|node| RetainedRow::object(graph, retention, node))
