@@ -80,6 +80,8 @@ impl RootPath {
 pub struct ObjectDetails {
     /// The object itself, with its retained size.
     pub object: RetainedRow,
+    /// Its line in the dump, as Ruby wrote it, when the caller kept it.
+    pub record: Option<String>,
     /// Its `bytesize`, `length` or `size`, when the dump gives one.
     pub length: Option<u64>,
     /// The root category when a GC root holds it directly.
@@ -109,6 +111,7 @@ impl ObjectDetails {
             .collect();
         ObjectDetails {
             object: row(node),
+            record: None,
             length: graph.length(node),
             root: graph.root_kind(node).map(str::to_owned),
             dominator: (dominator != NONE && dominator != graph.super_root())

@@ -42,6 +42,8 @@ pub struct Record<'a> {
     pub length: Option<u64>,
     /// `struct`: the C type of a DATA object, as written.
     pub struct_name: Option<&'a [u8]>,
+    /// The whole line, as written (without its newline).
+    pub text: &'a [u8],
 }
 
 impl Record<'_> {
@@ -164,7 +166,10 @@ impl LineParser {
         *record = Record::default();
         let mut has_type = false;
         match self.parse_object(&mut cursor, record, &mut has_type) {
-            Ok(recovered) if has_type => (LineKind::Record { recovered }, cursor.pos),
+            Ok(recovered) if has_type => {
+                record.text = &data[..cursor.pos];
+                (LineKind::Record { recovered }, cursor.pos)
+            }
             Ok(_) => (LineKind::Rejected(RejectReason::NoType), cursor.pos),
             Err(Malformed) => (
                 LineKind::Rejected(RejectReason::Malformed),

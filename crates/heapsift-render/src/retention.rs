@@ -183,6 +183,9 @@ pub fn object_details(details: &ObjectDetails, out: &mut impl Write) -> io::Resu
         "  allocated at: {}",
         object.location.as_deref().unwrap_or("(not traced)")
     )?;
+    if let Some(record) = &details.record {
+        writeln!(out, "  record: {record}")?;
+    }
     match (&details.root, &details.dominator, details.reachable) {
         (_, _, false) => writeln!(out, "  unreachable from the GC roots")?,
         (Some(root), _, true) => writeln!(out, "  held by a GC root: {root}")?,

@@ -15,7 +15,7 @@ pub use generation::{
     LocationTable,
 };
 pub use location::Locations;
-pub use scan::{RecordSink, ScanError, ScanStats, scan_records};
+pub use scan::{LineFinder, RecordSink, ScanError, ScanStats, scan_records};
 pub use summary::{
     GenerationBucket, GenerationSummary, HeapTotal, SummarySink, human_bytes, kilobytes,
 };

@@ -24,6 +24,54 @@ pub trait RecordSink: Send {
     fn block_started(&mut self, _block: u32) {}
 }
 
+/// No report: for callers that take an extra sink and need none.
+impl RecordSink for () {
+    fn record(&mut self, _record: &Record<'_>) {}
+}
+
+/// Two sinks fed from one reading: two reports for the price of one pass
+/// (and stdin can only be read once).
+impl<A: RecordSink, B: RecordSink> RecordSink for (A, B) {
+    fn record(&mut self, record: &Record<'_>) {
+        self.0.record(record);
+        self.1.record(record);
+    }
+
+    fn block_started(&mut self, block: u32) {
+        self.0.block_started(block);
+        self.1.block_started(block);
+    }
+}
+
+/// Keeps the line of the object at one address, as the dump wrote it.
+#[derive(Debug, Clone)]
+pub struct LineFinder {
+    address: u64,
+    /// The line, once found.
+    pub line: Option<Vec<u8>>,
+}
+
+impl LineFinder {
+    /// A finder for the object at `address`.
+    pub fn new(address: u64) -> Self {
+        LineFinder {
+            address,
+            line: None,
+        }
+    }
+}
+
+impl RecordSink for LineFinder {
+    fn record(&mut self, record: &Record<'_>) {
+        if self.line.is_none()
+            && record.kind != b"SHAPE"
+            && record.address_value() == Some(self.address)
+        {
+            self.line = Some(record.text.to_vec());
+        }
+    }
+}
+
 /// Why a dump could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {

@@ -3,22 +3,36 @@
 use std::ffi::OsStr;
 
 use heapsift_graph::{GraphSink, HeapGraph, Retention};
+use heapsift_reports::RecordSink;
 
 use crate::failure::Failure;
 use crate::scan::scan_dump;
 
 /// Reads the dump into a graph and computes its dominator tree.
 pub fn load(dump: &OsStr, threads: usize) -> Result<(HeapGraph, Retention), Failure> {
+    let (graph, retention, _) = load_with(dump, threads, || ())?;
+    Ok((graph, retention))
+}
+
+/// [`load`], feeding the records to sinks made by `extra` in the same pass.
+pub fn load_with<E: RecordSink>(
+    dump: &OsStr,
+    threads: usize,
+    extra: impl Fn() -> E + Sync,
+) -> Result<(HeapGraph, Retention, Vec<E>), Failure> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let sinks_made = if threads == 0 { cores } else { threads };
     // Dumps average about 400 bytes a line: room for the objects of a
     // plain file up front spares the columns their step-by-step growth.
     let expected = std::fs::metadata(dump).map_or(0, |meta| meta.len()) / 400;
     let per_sink = (expected as usize / sinks_made) * 11 / 10;
-    let sinks = scan_dump(dump, threads, || GraphSink::with_capacity(per_sink))?;
-    let graph = HeapGraph::from_sinks(sinks);
+    let sinks = scan_dump(dump, threads, || {
+        (GraphSink::with_capacity(per_sink), extra())
+    })?;
+    let (graph_sinks, extras): (Vec<GraphSink>, Vec<E>) = sinks.into_iter().unzip();
+    let graph = HeapGraph::from_sinks(graph_sinks);
     let retention = Retention::compute(&graph);
-    Ok((graph, retention))
+    Ok((graph, retention, extras))
 }
 
 /// The node of the object at `address`; exit 1 when the dump has none.

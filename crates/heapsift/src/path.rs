@@ -4,10 +4,11 @@ use std::io::{self, BufWriter, Write};
 
 use heapsift_graph::{ObjectDetails, RootPath, SharedPaths};
 use heapsift_render::{json, retention};
+use heapsift_reports::LineFinder;
 
 use crate::cli::{Format, ObjectArgs, PathArgs};
 use crate::failure::Failure;
-use crate::heap::{load, object_at};
+use crate::heap::{load, load_with, object_at};
 
 /// References and referrers `show` lists at most.
 const SHOWN: usize = 50;
@@ -48,9 +49,15 @@ pub fn run_path(args: &PathArgs) -> Result<(), Failure> {
 }
 
 pub fn run_show(args: &ObjectArgs) -> Result<(), Failure> {
-    let (graph, retention) = load(&args.dump, args.common.threads)?;
+    let (graph, retention, finders) = load_with(&args.dump, args.common.threads, || {
+        LineFinder::new(args.address)
+    })?;
     let node = object_at(&graph, args.address)?;
-    let details = ObjectDetails::new(&graph, &retention, node, SHOWN);
+    let mut details = ObjectDetails::new(&graph, &retention, node, SHOWN);
+    details.record = finders
+        .into_iter()
+        .find_map(|finder| finder.line)
+        .map(|line| String::from_utf8_lossy(&line).into_owned());
     let mut out = BufWriter::new(io::stdout().lock());
     match args.common.format {
         Format::Text => retention::object_details(&details, &mut out)?,

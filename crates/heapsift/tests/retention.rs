@@ -213,6 +213,13 @@ fn show_gives_neighbours_and_dominator() {
     assert_eq!(addresses_of(&details["references"]), ["0xe"]);
     assert_eq!(addresses_of(&details["referrers"]), ["0xb", "0xc"]);
     assert_eq!(details["referrer_count"], 2);
+    let line = HEAP
+        .lines()
+        .find(|l| l.contains(r#""address":"0xd""#))
+        .unwrap();
+    assert_eq!(details["record"], line, "the dump's own line");
+    let text = stdout(&run(&["show", &dump, "0xd"]));
+    assert!(text.contains(&format!("record: {line}")), "{text}");
 
     let details = json(&["show", &dump, "0xa", "--format", "json"]);
     assert_eq!(details["root"], "vm");
