@@ -9,8 +9,10 @@ use heapsift_reports::GenerationSelector;
 /// Find out why a Ruby app's memory grows.
 ///
 /// heapsift reads heap dumps written by Ruby's `ObjectSpace.dump_all`
-/// (Ruby 2.1 to 4.0; plain, gzip or zstd; a path or `-` for stdin) and
-/// prints heapy-compatible reports, fast.
+/// (Ruby 2.1 to 4.0; plain, gzip or zstd; a path, `-` for stdin, or
+/// s3://bucket/key), prints heapy-compatible reports fast, and explains
+/// what keeps memory alive. With its Ruby agent it also captures dumps
+/// from production processes (signal, list, fetch).
 #[derive(Debug, Parser)]
 #[command(
     name = "heapsift",
@@ -117,8 +119,11 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Path(PathArgs),
 
-    /// Everything about one object: its fields, what it references, what
-    /// references it, its immediate dominator and what it retains.
+    /// Everything about one object: its line, references, referrers and dominator.
+    ///
+    /// Prints the object's line from the dump, its own and retained size,
+    /// where it was allocated, its immediate dominator (or the GC root that
+    /// holds it), what it references and what references it.
     ///
     /// Examples:
     ///   heapsift show prod.dump.gz 0x7f30cc77e440
@@ -300,7 +305,7 @@ pub struct CommonArgs {
 /// How a report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// heapy's text layout.
+    /// For people: heapy's layout for `read`, tables for the others.
     Text,
     /// JSON, in the shape the README documents.
     Json,
