@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use heapsift_parse::inspect_ruby_string;
-use heapsift_reports::{GenerationReport, GenerationSummary, LocationRow};
+use heapsift_reports::{DiffReport, GenerationReport, GenerationSummary, LocationRow};
 
 const RULE: &str = "==============================";
 
@@ -102,4 +102,26 @@ fn rows(pairs: &[(u64, &str)], out: &mut impl Write) -> io::Result<()> {
 
 fn number_width(numbers: impl Iterator<Item = u64>) -> usize {
     numbers.max().map_or(1, |n| n.to_string().len())
+}
+
+/// Writes `diff`: one line per (type, file, line) group, as heapy does.
+pub fn diff_report(report: &DiffReport, out: &mut impl Write) -> io::Result<()> {
+    let word = if report.retained {
+        "Retained"
+    } else {
+        "Allocated"
+    };
+    for group in &report.groups {
+        writeln!(
+            out,
+            "{word} {} {} objects of size {}/{} (in bytes) at: {}:{}",
+            group.kind,
+            group.count,
+            group.bytes,
+            report.total_bytes,
+            group.file.as_deref().unwrap_or(""),
+            group.line.map(|l| l.to_string()).unwrap_or_default()
+        )?;
+    }
+    Ok(())
 }

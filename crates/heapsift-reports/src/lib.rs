@@ -5,11 +5,13 @@
 //! serializable struct. Rendering (text in heapy's layout, JSON) lives in
 //! `heapsift-render`; the CLI and the web UI call the same functions.
 
+mod diff;
 mod generation;
 mod location;
 mod scan;
 mod summary;
 
+pub use diff::{DiffGroup, DiffReport, DiffSink, Identities, IdentitySink};
 pub use generation::{
     ClassRow, DuplicateString, GenerationReport, GenerationSelector, GenerationSink, LocationRow,
     LocationTable,

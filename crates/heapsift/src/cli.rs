@@ -103,6 +103,21 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Retained(RetainedArgs),
 
+    /// What was allocated between two dumps, and (with a third) is still alive.
+    ///
+    /// An AFTER object is new when BEFORE has no object with the same
+    /// address, type and generation (heapy matched the address alone, so a
+    /// reused slot hid a new object). With RETAINED, only the new objects
+    /// that RETAINED still has are kept: the three-dump technique, taking
+    /// the dumps a while apart, shows what leaks. One line per type and
+    /// allocation site, most objects first, as heapy prints it.
+    ///
+    /// Examples:
+    ///   heapsift diff 1.dump.gz 2.dump.gz
+    ///   heapsift diff 1.dump.gz 2.dump.gz 3.dump.gz --output-diff leaked.dump
+    #[command(verbatim_doc_comment)]
+    Diff(DiffArgs),
+
     /// Why is this object alive? The shortest chain of references from a GC root.
     ///
     /// One line per hop, from the object a root holds (the root category,
@@ -164,6 +179,33 @@ pub struct ObjectArgs {
     /// The object's address, as the dump writes it (`0x7f30cc77e440`).
     #[arg(value_name = "ADDR", value_parser = parse_address_arg)]
     pub address: u64,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Arguments of `heapsift diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier dump.
+    #[arg(value_name = "BEFORE")]
+    pub before: OsString,
+
+    /// The later dump, whose new objects are counted.
+    #[arg(value_name = "AFTER")]
+    pub after: OsString,
+
+    /// A third, still later dump: keep only the new objects it still has.
+    #[arg(value_name = "RETAINED")]
+    pub retained: Option<OsString>,
+
+    /// Also write the kept AFTER records, line for line, to FILE.
+    #[arg(long = "output-diff", alias = "output_diff", value_name = "FILE")]
+    pub output_diff: Option<std::path::PathBuf>,
+
+    /// Replace the --output-diff FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

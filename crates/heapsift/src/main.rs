@@ -4,6 +4,7 @@
 //! errors and bad input).
 
 mod cli;
+mod diff;
 mod failure;
 mod fetch;
 mod heap;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         cli::Command::List(args) => list::run(&args),
         cli::Command::Fetch(args) => fetch::run(&args),
         cli::Command::Retained(args) => retained::run(&args),
+        cli::Command::Diff(args) => diff::run(&args),
         cli::Command::Path(args) => path::run_path(&args),
         cli::Command::Show(args) => path::run_show(&args),
     };

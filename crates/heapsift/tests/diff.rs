@@ -1,0 +1,122 @@
+//! `heapsift diff`: byte-identical to heapy's report on the fixtures (with
+//! the slot-reuse cases heapy got wrong), and the --output-diff file.
+
+mod common;
+
+use common::{fixture, gunzip, run, scratch, stderr, stdout};
+
+fn dumps(set: &str) -> [String; 3] {
+    ["1", "2", "3"].map(|n| {
+        fixture(&format!("{set}/{n}.dump.gz"))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    })
+}
+
+#[test]
+fn diff_matches_every_fixture_byte_for_byte() {
+    for set in ["edge", "rails-small"] {
+        let [one, two, three] = dumps(set);
+        for (args, expected) in [
+            (vec!["diff", &one, &two], "diff-1-2.txt"),
+            (vec!["diff", &one, &two, &three], "diff-1-2-3.txt"),
+        ] {
+            let output = run(&args);
+            assert!(
+                output.status.success(),
+                "{set}/{expected}: {}",
+                stderr(&output)
+            );
+            let wanted = std::fs::read(fixture(&format!("{set}/{expected}"))).unwrap();
+            assert!(
+                output.stdout == wanted,
+                "{set}/{expected}:\n{}",
+                stdout(&output)
+            );
+            assert_eq!(stderr(&output), "", "{set}/{expected}");
+        }
+    }
+}
+
+#[test]
+fn json_carries_the_same_numbers() {
+    let [one, two, three] = dumps("rails-small");
+    let output = run(&["diff", &one, &two, &three, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["retained"], true);
+    let text = stdout(&run(&["diff", &one, &two, &three]));
+    let groups = report["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), text.lines().count());
+    for (group, line) in groups.iter().zip(text.lines()) {
+        let at = format!(
+            "at: {}:{}",
+            group["file"].as_str().unwrap_or(""),
+            group["line"]
+                .as_u64()
+                .map(|l| l.to_string())
+                .unwrap_or_default()
+        );
+        let size = format!(
+            "{} objects of size {}/{}",
+            group["count"], group["bytes"], report["total_bytes"]
+        );
+        assert!(
+            line.contains(&size) && line.ends_with(&at),
+            "{line} vs {group}"
+        );
+    }
+}
+
+#[test]
+fn output_diff_writes_the_kept_lines_and_never_overwrites() {
+    let [one, two, three] = dumps("edge");
+    let dir = scratch("output-diff");
+    let file = dir.join("leaked.dump");
+    let file_arg = file.to_str().unwrap();
+    let output = run(&["diff", &one, &two, &three, "--output-diff", file_arg]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).ends_with(&format!("\nWriting heap dump diff to {file_arg}\n")));
+
+    // The file holds AFTER's kept lines, verbatim and in order: the lines of
+    // 2.dump whose diff against itself as BEFORE and 3 as RETAINED is empty.
+    let written = std::fs::read(&file).unwrap();
+    let after = gunzip(&fixture("edge/2.dump.gz"));
+    let after_lines: Vec<&[u8]> = after.split(|&b| b == b'\n').collect();
+    let kept: Vec<&[u8]> = written
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(kept.len(), 7, "5 HASH + 1 ARRAY + 1 SHAPE");
+    let mut position = 0;
+    for line in &kept {
+        let found = after_lines[position..]
+            .iter()
+            .position(|l| l == line)
+            .expect("a line of AFTER");
+        position += found + 1;
+    }
+    // Diffing the kept lines against AFTER finds nothing new.
+    let again = run(&["diff", &two, file_arg]);
+    assert_eq!(stdout(&again), "");
+
+    std::fs::write(&file, "mine").unwrap();
+    let output = run(&["diff", &one, &two, "--output_diff", file_arg]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--force"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&file).unwrap(), b"mine");
+    let output = run(&["diff", &one, &two, "--output_diff", file_arg, "--force"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_ne!(std::fs::read(&file).unwrap(), b"mine");
+}
+
+#[test]
+fn a_missing_dump_is_one_line_and_exit_2() {
+    let [one, ..] = dumps("edge");
+    let output = run(&["diff", &one, "/nonexistent/2.dump"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "heapsift: /nonexistent/2.dump: no such file\n"
+    );
+}
