@@ -9,8 +9,7 @@ use crate::{Location, ObjectReader, StoreError};
 
 /// Copies the object to `destination` (a file, or a folder to put it in;
 /// the current folder when `None`) and returns the file written and its
-/// size. The copy is written under a temporary name and renamed when
-/// complete; an existing file is replaced only when `replace` is set.
+/// size, written as [`write_file`] does.
 pub fn fetch(
     object: &Location,
     destination: Option<&Path>,
@@ -25,24 +24,25 @@ pub fn fetch(
     if !replace && fs::symlink_metadata(&target).is_ok() {
         return Err(StoreError::DestinationExists(target));
     }
-    let (mut source, expected): (Box<dyn Read>, Option<u64>) = match object {
-        Location::S3 { bucket, key } => {
-            let reader = ObjectReader::open(bucket, key)?;
-            let size = reader.size();
-            (Box::new(reader), Some(size))
-        }
-        Location::Local(path) => (Box::new(open_local(path)?), None),
+    let mut source: Box<dyn Read> = match object {
+        Location::S3 { bucket, key } => Box::new(ObjectReader::open(bucket, key)?),
+        Location::Local(path) => Box::new(open_local(path)?),
     };
-    let partial = partial_name(&target);
-    let written = write_new(&partial, &mut source).and_then(|written| match expected {
-        Some(size) if size != written => Err(io::Error::other(format!(
-            "the download ended after {written} of {size} bytes"
-        ))),
-        _ => Ok(written),
-    });
-    let renamed = written.and_then(|written| {
-        if !replace && fs::symlink_metadata(&target).is_ok() {
-            // Appeared while downloading: keep it.
+    let written = write_file(&target, &mut source, replace)?;
+    Ok((target, written))
+}
+
+/// Writes everything `source` yields to `target` and returns the bytes
+/// written. The bytes go to `<target>.partial-<pid>` beside it, flushed to
+/// disk, and are renamed to `target` only when complete, so a reader never
+/// sees half a file; an existing `target` is replaced only when `replace`
+/// is set (checked again just before the rename). On failure nothing is
+/// left behind.
+pub fn write_file(target: &Path, source: &mut dyn Read, replace: bool) -> io::Result<u64> {
+    let partial = partial_name(target);
+    let result = write_new(&partial, source).and_then(|written| {
+        if !replace && fs::symlink_metadata(target).is_ok() {
+            // Appeared while writing: keep it.
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
                 format!(
@@ -51,15 +51,12 @@ pub fn fetch(
                 ),
             ));
         }
-        fs::rename(&partial, &target).map(|()| written)
+        fs::rename(&partial, target).map(|()| written)
     });
-    match renamed {
-        Ok(written) => Ok((target, written)),
-        Err(err) => {
-            let _ = fs::remove_file(&partial);
-            Err(err.into())
-        }
+    if result.is_err() {
+        let _ = fs::remove_file(&partial);
     }
+    result
 }
 
 fn open_local(path: &Path) -> Result<File, StoreError> {

@@ -89,11 +89,13 @@ pub(crate) fn exists(bucket: &str, key: &str) -> Result<bool, StoreError> {
 }
 
 /// An S3 object read front to back as it arrives: a thread of its own
-/// receives the body while the reader consumes what came before.
+/// receives the body while the reader consumes what came before. A body
+/// shorter than the object's size ends in an error.
 pub struct ObjectReader {
     chunks: Receiver<io::Result<Bytes>>,
     current: Bytes,
     size: u64,
+    received: u64,
 }
 
 impl ObjectReader {
@@ -123,6 +125,7 @@ impl ObjectReader {
             chunks,
             current: Bytes::new(),
             size,
+            received: 0,
         })
     }
 
@@ -136,7 +139,21 @@ impl Read for ObjectReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.current.is_empty() {
             match self.chunks.recv() {
-                Ok(chunk) => self.current = chunk?,
+                Ok(chunk) => {
+                    self.current = chunk?;
+                    self.received += self.current.len() as u64;
+                }
+                // A body that ends short of the object's size is an error,
+                // not the end of the object.
+                Err(_) if self.received < self.size => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "the download ended after {} of {} bytes",
+                            self.received, self.size
+                        ),
+                    ));
+                }
                 Err(_) => return Ok(0),
             }
         }

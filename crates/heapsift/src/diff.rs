@@ -1,11 +1,11 @@
 //! `heapsift diff BEFORE AFTER [RETAINED]`.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
 
 use heapsift_render::{json, text};
 use heapsift_reports::{DiffReport, DiffSink, Identities, IdentitySink};
+use heapsift_store::write_file;
 
 use crate::cli::{DiffArgs, Format};
 use crate::failure::Failure;
@@ -38,7 +38,7 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
     })?;
     let (report, lines) = DiffReport::from_sinks(sinks);
     if let Some(path) = &args.output_diff {
-        write_new_file(path, &lines, args.force).map_err(|e| {
+        write_file(path, &mut &lines[..], args.force).map_err(|e| {
             Failure::BadInput(format!("{}: cannot write the diff: {e}", path.display()))
         })?;
     }
@@ -56,31 +56,4 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// Writes `bytes` to `path` through a temporary name beside it, so that a
-/// reader never sees half a file and an existing one is replaced only
-/// whole (and only with `replace`).
-fn write_new_file(path: &Path, bytes: &[u8], replace: bool) -> io::Result<()> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(format!(".partial-{}", std::process::id()));
-    let partial = Path::new(&partial);
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(partial)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()));
-    let renamed = written.and_then(|()| {
-        if !replace && fs::symlink_metadata(path).is_ok() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "it appeared while reading; pass --force to replace it",
-            ));
-        }
-        fs::rename(partial, path)
-    });
-    if renamed.is_err() {
-        let _ = fs::remove_file(partial);
-    }
-    renamed
 }
