@@ -322,7 +322,6 @@ impl HeapGraph {
         graph.own_bytes.reserve_exact(total);
         graph.sites.reserve_exact(total);
         graph.lengths.reserve_exact(total);
-        graph.texts.reserve_exact(total);
         graph.text_ends.reserve_exact(total);
         for &(_, s, first, end) in &runs {
             let sink = &sinks[s];
@@ -338,15 +337,10 @@ impl HeapGraph {
                 });
                 graph.lengths.push(sink.lengths[i]);
                 let text_start = if i == 0 { 0 } else { sink.text_ends[i - 1] } as usize;
-                let text = &sink.text_bytes[text_start..sink.text_ends[i] as usize];
-                if text.is_empty() {
-                    graph.texts.push(NONE);
-                    graph.text_ends.push(NONE);
-                } else {
-                    graph.texts.push(graph.text_bytes.len() as u32);
-                    graph.text_bytes.extend_from_slice(text);
-                    graph.text_ends.push(graph.text_bytes.len() as u32);
-                }
+                graph
+                    .text_bytes
+                    .extend_from_slice(&sink.text_bytes[text_start..sink.text_ends[i] as usize]);
+                graph.text_ends.push(graph.text_bytes.len() as u32);
             }
         }
 

@@ -6,7 +6,7 @@
 //! that n retains (what would be freed with it) is its subtree in the
 //! dominator tree.
 
-/// No node: unreachable, or the root's own dominator.
+/// No node (unreachable, or the root's own dominator), no site, no class.
 pub const NONE: u32 = u32::MAX;
 
 /// The immediate dominators of a graph's nodes, from one root.

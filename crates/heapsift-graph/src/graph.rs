@@ -5,8 +5,7 @@ use std::borrow::Cow;
 
 use heapsift_reports::human_bytes;
 
-/// No node, no site, no text.
-pub(crate) const NONE: u32 = u32::MAX;
+pub(crate) use crate::dominators::NONE;
 
 /// The objects of a dump and their references, in the dump's order.
 ///
@@ -27,9 +26,8 @@ pub struct HeapGraph {
     pub(crate) site_names: Vec<String>,
     /// `bytesize`, `length` or `size`; `u64::MAX` when absent.
     pub(crate) lengths: Vec<u64>,
-    /// Per node, the start of its text in `text_bytes`, or [`NONE`]; the
-    /// text ends where the next one starts (`text_ends`).
-    pub(crate) texts: Vec<u32>,
+    /// Per node, where its text ends in `text_bytes`; it starts where the
+    /// previous node's ends, and nodes without text take no bytes.
     pub(crate) text_ends: Vec<u32>,
     pub(crate) text_bytes: Vec<u8>,
     pub(crate) edge_starts: Vec<u32>,
@@ -154,11 +152,10 @@ impl HeapGraph {
     /// The kept text of a node: a class's name, the head of a string's
     /// value, a DATA object's C type.
     pub(crate) fn text(&self, node: u32) -> Option<Cow<'_, str>> {
-        let start = self.texts[node as usize];
-        (start != NONE).then(|| {
-            let end = self.text_ends[node as usize];
-            String::from_utf8_lossy(&self.text_bytes[start as usize..end as usize])
-        })
+        let i = node as usize;
+        let start = if i == 0 { 0 } else { self.text_ends[i - 1] } as usize;
+        let end = self.text_ends[i] as usize;
+        (end > start).then(|| String::from_utf8_lossy(&self.text_bytes[start..end]))
     }
 
     /// The root category of a root node's first mention (`vm`,
