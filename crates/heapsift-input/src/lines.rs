@@ -55,7 +55,8 @@ impl Default for ReadOptions {
 }
 
 impl ReadOptions {
-    fn worker_count(&self) -> usize {
+    /// How many worker threads (and so sinks) reading will use.
+    pub fn worker_count(&self) -> usize {
         match self.threads {
             0 => thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,

@@ -3,6 +3,7 @@
 use std::ffi::OsStr;
 
 use heapsift_graph::{GraphSink, HeapGraph, Retention};
+use heapsift_input::ReadOptions;
 use heapsift_reports::RecordSink;
 
 use crate::failure::Failure;
@@ -20,8 +21,11 @@ pub fn load_with<E: RecordSink>(
     threads: usize,
     extra: impl Fn() -> E + Sync,
 ) -> Result<(HeapGraph, Retention, Vec<E>), Failure> {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let sinks_made = if threads == 0 { cores } else { threads };
+    let sinks_made = ReadOptions {
+        threads,
+        ..ReadOptions::default()
+    }
+    .worker_count();
     // Dumps average about 400 bytes a line: room for the objects of a
     // plain file up front spares the columns their step-by-step growth.
     let expected = std::fs::metadata(dump).map_or(0, |meta| meta.len()) / 400;
