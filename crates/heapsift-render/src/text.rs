@@ -3,7 +3,10 @@
 use std::io::{self, Write};
 
 use heapsift_parse::inspect_ruby_string;
-use heapsift_reports::{DiffReport, GenerationReport, GenerationSummary, LocationRow};
+use heapsift_reports::{
+    DiffReport, GenerationReport, GenerationSummary, LocationRow, TrendGrouping, TrendReport,
+    human_bytes,
+};
 
 const RULE: &str = "==============================";
 
@@ -124,4 +127,82 @@ pub fn diff_report(report: &DiffReport, out: &mut impl Write) -> io::Result<()> 
         )?;
     }
     Ok(())
+}
+
+/// Writes `trend`: the dumps, numbered, then two lines per group: growth,
+/// steadiness, type and site (or class); then the count in every dump.
+pub fn trend_report(report: &TrendReport, out: &mut impl Write) -> io::Result<()> {
+    let what = match report.by {
+        TrendGrouping::Location => "allocation site",
+        TrendGrouping::Class => "class",
+    };
+    writeln!(
+        out,
+        "Trend of {} dumps by {what}: {} of {} groups rose in every dump (steady)",
+        report.dumps.len(),
+        report.steady_groups,
+        report.groups
+    )?;
+    let number_width = report.dumps.len().to_string().len();
+    for (i, dump) in report.dumps.iter().enumerate() {
+        writeln!(out, "  {:>number_width$}  {dump}", i + 1)?;
+    }
+    if report.rows.is_empty() {
+        return Ok(());
+    }
+    let growths: Vec<String> = report
+        .rows
+        .iter()
+        .map(|row| signed_bytes(row.growth_bytes))
+        .collect();
+    let growth_width = growths.iter().map(String::len).max().unwrap_or(0).max(6);
+    let type_width = report
+        .rows
+        .iter()
+        .map(|r| r.kind.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let what_heading = match report.by {
+        TrendGrouping::Location => "LOCATION",
+        TrendGrouping::Class => "CLASS",
+    };
+    writeln!(
+        out,
+        "\n{:>growth_width$}  STEADY  {:<type_width$}  {what_heading}",
+        "GROWTH", "TYPE"
+    )?;
+    for (row, growth) in report.rows.iter().zip(&growths) {
+        let name = match report.by {
+            TrendGrouping::Location => row.location.as_deref().unwrap_or("(not traced)"),
+            TrendGrouping::Class => row.class_name.as_deref().unwrap_or("(no class name)"),
+        };
+        let steady = if row.steady { "steady" } else { "" };
+        writeln!(
+            out,
+            "{growth:>growth_width$}  {steady:<6}  {:<type_width$}  {name}",
+            row.kind
+        )?;
+        let counts: Vec<String> = row.counts.iter().map(u64::to_string).collect();
+        let first = row.counts.first().copied().unwrap_or(0);
+        let last = row.counts.last().copied().unwrap_or(0);
+        writeln!(
+            out,
+            "{:growth_width$}  objects: {} ({:+})",
+            "",
+            counts.join(" "),
+            last as i64 - first as i64
+        )?;
+    }
+    Ok(())
+}
+
+/// Bytes gained (`+1.5 MB`) or lost (`-120 B`).
+fn signed_bytes(bytes: i64) -> String {
+    let size = human_bytes(bytes.unsigned_abs());
+    match bytes {
+        0 => size,
+        b if b > 0 => format!("+{size}"),
+        _ => format!("-{size}"),
+    }
 }

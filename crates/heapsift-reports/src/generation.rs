@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use heapsift_parse::Record;
-use heapsift_parse::parse_address;
 use serde::{Serialize, Serializer};
 
+use crate::classes::ClassNames;
 use crate::location::Locations;
 use crate::scan::RecordSink;
 
@@ -149,7 +149,7 @@ pub struct GenerationSink {
     /// Objects per `class` field, keyed by its text: parsing the address
     /// once per class at the end is cheaper than once per record.
     classes: hashbrown::HashMap<Vec<u8>, u64, FastHash>,
-    class_names: Vec<(u64, Box<[u8]>)>,
+    class_names: ClassNames,
     strings: hashbrown::HashMap<Vec<u8>, StringStats, FastHash>,
 }
 
@@ -160,7 +160,7 @@ impl GenerationSink {
             selector,
             locations: Locations::default(),
             classes: hashbrown::HashMap::default(),
-            class_names: Vec::new(),
+            class_names: ClassNames::default(),
             strings: hashbrown::HashMap::default(),
         }
     }
@@ -168,11 +168,7 @@ impl GenerationSink {
 
 impl RecordSink for GenerationSink {
     fn record(&mut self, record: &Record<'_>) {
-        if record.kind == b"CLASS"
-            && let (Some(address), Some(name)) = (record.address_value(), record.name_bytes())
-        {
-            self.class_names.push((address, name.into()));
-        }
+        self.class_names.note(record);
         if !self.selector.selects(record) {
             return;
         }
@@ -240,14 +236,10 @@ impl GenerationReport {
             lines,
         );
 
-        let mut class_name_of: HashMap<u64, &[u8]> = HashMap::with_capacity(class_names.len());
-        for (address, name) in &class_names {
-            class_name_of.entry(*address).or_insert(name);
-        }
+        let class_index = class_names.index();
         let mut by_name: HashMap<&[u8], u64> = HashMap::new();
         for (class, count) in &classes {
-            if let Some(name) = parse_address(class).and_then(|address| class_name_of.get(&address))
-            {
+            if let Some(name) = class_index.name(class) {
                 *by_name.entry(name).or_default() += count;
             }
         }
@@ -322,7 +314,7 @@ fn merge_into(into: &mut GenerationSink, from: GenerationSink) {
     for (class, count) in from.classes {
         *into.classes.entry(class).or_default() += count;
     }
-    into.class_names.extend(from.class_names);
+    into.class_names.absorb(from.class_names);
     for (value, stats) in from.strings {
         let target = into.strings.entry(value).or_default();
         for (location, count) in stats.locations {

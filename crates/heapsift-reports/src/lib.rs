@@ -5,11 +5,13 @@
 //! serializable struct. Rendering (text in heapy's layout, JSON) lives in
 //! `heapsift-render`; the CLI and the web UI call the same functions.
 
+mod classes;
 mod diff;
 mod generation;
 mod location;
 mod scan;
 mod summary;
+mod trend;
 
 pub use diff::{DiffGroup, DiffReport, DiffSink, Identities, IdentitySink};
 pub use generation::{
@@ -21,3 +23,4 @@ pub use scan::{LineFinder, RecordSink, ScanError, ScanStats, scan_records};
 pub use summary::{
     GenerationBucket, GenerationSummary, HeapTotal, SummarySink, human_bytes, kilobytes,
 };
+pub use trend::{Trend, TrendGrouping, TrendReport, TrendRow, TrendSink};

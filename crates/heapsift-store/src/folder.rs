@@ -44,6 +44,19 @@ pub(crate) fn list(folder: &Path) -> Result<Vec<StoredDump>, StoreError> {
     Ok(dumps)
 }
 
+/// One file, as [`list`] would report it; its key is its path.
+pub(crate) fn stat(path: &Path) -> Result<StoredDump, StoreError> {
+    let meta = match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::NotFound),
+        Err(e) => return Err(e.into()),
+        Ok(meta) if meta.is_dir() => return Err(io::Error::other("is a folder, not a dump").into()),
+        Ok(meta) => meta,
+    };
+    let name = path.display().to_string();
+    let modified = meta.modified().map(Into::into).unwrap_or_default();
+    Ok(StoredDump::new(name.clone(), name, meta.len(), modified))
+}
+
 /// The agent writes `<name>.partial-<pid>` and renames it when complete.
 fn is_partial(name: &str) -> bool {
     name.rsplit_once(".partial-")

@@ -98,11 +98,20 @@ pub fn list(store: &Location) -> Result<Vec<StoredDump>, StoreError> {
     Ok(dumps)
 }
 
+/// One object (or file), as [`list`] would report it.
+pub fn stat(object: &Location) -> Result<StoredDump, StoreError> {
+    match object {
+        Location::S3 { bucket, key } => s3::stat(bucket, key),
+        Location::Local(path) => folder::stat(path),
+    }
+}
+
 /// Whether the object (or file) exists.
 pub fn exists(object: &Location) -> Result<bool, StoreError> {
-    match object {
-        Location::S3 { bucket, key } => s3::exists(bucket, key),
-        Location::Local(path) => Ok(path.is_file()),
+    match stat(object) {
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound) => Ok(false),
+        Err(err) => Err(err),
     }
 }
 

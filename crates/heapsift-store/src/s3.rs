@@ -78,12 +78,17 @@ pub(crate) fn list(bucket: &str, prefix: &str) -> Result<Vec<StoredDump>, StoreE
         .collect())
 }
 
-/// Whether the object exists.
-pub(crate) fn exists(bucket: &str, key: &str) -> Result<bool, StoreError> {
+/// The object's size and time, as [`list`](crate::list) gives them.
+pub(crate) fn stat(bucket: &str, key: &str) -> Result<StoredDump, StoreError> {
     let bucket = Bucket::open(bucket)?;
     match bucket.runtime.block_on(bucket.store.head(&Path::from(key))) {
-        Ok(_) => Ok(true),
-        Err(object_store::Error::NotFound { .. }) => Ok(false),
+        Ok(meta) => Ok(StoredDump::new(
+            format!("s3://{}/{key}", bucket.name),
+            key.to_owned(),
+            meta.size,
+            meta.last_modified,
+        )),
+        Err(object_store::Error::NotFound { .. }) => Err(StoreError::NotFound),
         Err(err) => Err(s3_error(err)),
     }
 }

@@ -6,6 +6,8 @@ use std::str::FromStr;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use heapsift_reports::GenerationSelector;
 
+use crate::series::DumpFilter;
+
 /// Find out why a Ruby app's memory grows.
 ///
 /// heapsift reads heap dumps written by Ruby's `ObjectSpace.dump_all`
@@ -114,9 +116,34 @@ pub enum Command {
     ///
     /// Examples:
     ///   heapsift diff 1.dump.gz 2.dump.gz
+    /// A store (`s3://bucket/prefix/` or a folder) instead of the dumps
+    /// stands for its newest three (or two), with --dyno and --pid to follow
+    /// one process.
+    ///
+    /// Examples:
+    ///   heapsift diff 1.dump.gz 2.dump.gz
     ///   heapsift diff 1.dump.gz 2.dump.gz 3.dump.gz --output-diff leaked.dump
+    ///   heapsift diff s3://acme-heaps/prod/ --dyno web.1 --pid 4242
     #[command(verbatim_doc_comment)]
     Diff(DiffArgs),
+
+    /// Which allocation sites grow from dump to dump, across 2 to hundreds of dumps.
+    ///
+    /// Counts the objects and bytes of every type and allocation site (or
+    /// class, with --by class) in each dump. A row is steady when its count
+    /// rose between every two consecutive dumps: what leaks keeps rising,
+    /// while caches and request garbage go up and down. Steady rows come
+    /// first, then the rest, each by bytes gained from the first dump to the
+    /// last. A store (`s3://bucket/prefix/` or a folder) stands for all its
+    /// dumps, oldest first; --dyno and --pid follow one process through the
+    /// agent's scheduled dumps.
+    ///
+    /// Examples:
+    ///   heapsift trend 1.dump.gz 2.dump.gz 3.dump.gz
+    ///   heapsift trend s3://acme-heaps/prod/ --dyno web.1 --pid 4242
+    ///   heapsift trend dumps/*.gz --sort time --by class --format json
+    #[command(verbatim_doc_comment)]
+    Trend(TrendArgs),
 
     /// Why is this object alive? The shortest chain of references from a GC root.
     ///
@@ -187,17 +214,11 @@ pub struct ObjectArgs {
 /// Arguments of `heapsift diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The earlier dump.
-    #[arg(value_name = "BEFORE")]
-    pub before: OsString,
-
-    /// The later dump, whose new objects are counted.
-    #[arg(value_name = "AFTER")]
-    pub after: OsString,
-
-    /// A third, still later dump: keep only the new objects it still has.
-    #[arg(value_name = "RETAINED")]
-    pub retained: Option<OsString>,
+    /// BEFORE, AFTER and (optionally) RETAINED: files, `-`, `s3://` URLs;
+    /// or one store (`s3://bucket/prefix/` or a folder), whose newest two
+    /// or three dumps are taken.
+    #[arg(value_name = "DUMP", required = true, num_args = 1..=3)]
+    pub dumps: Vec<OsString>,
 
     /// Also write the kept AFTER records, line for line, to FILE.
     #[arg(long = "output-diff", alias = "output_diff", value_name = "FILE")]
@@ -208,7 +229,79 @@ pub struct DiffArgs {
     pub force: bool,
 
     #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Arguments of `heapsift trend`.
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// The dumps, oldest first: files, `-`, `s3://` URLs, or stores
+    /// (`s3://bucket/prefix/` or a folder), which stand for all their dumps
+    /// in the order they were taken.
+    #[arg(value_name = "DUMP", required = true)]
+    pub dumps: Vec<OsString>,
+
+    /// One row per type and allocation site, or per type and class.
+    #[arg(long, value_enum, default_value_t = TrendBy::Location)]
+    pub by: TrendBy,
+
+    /// How many rows.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// The order of the dumps: as given, or by when they were taken (from
+    /// the agent's keys, else the files' modification times).
+    #[arg(long, value_enum, default_value_t = SeriesSort::Given)]
+    pub sort: SeriesSort,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `--by` of `trend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrendBy {
+    /// One row per type and allocation site (file:line).
+    Location,
+    /// One row per type and class name.
+    Class,
+}
+
+/// `--sort` of `trend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeriesSort {
+    /// In the order given.
+    Given,
+    /// By capture time.
+    Time,
+}
+
+/// Choosing among a store's dumps.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only a store's dumps from this dyno (e.g. web.1).
+    #[arg(long, value_name = "DYNO")]
+    pub dyno: Option<String>,
+
+    /// Only a store's dumps from this process id.
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<u32>,
+}
+
+impl FilterArgs {
+    /// The filter the options describe.
+    pub fn filter(&self) -> DumpFilter {
+        DumpFilter {
+            dyno: self.dyno.clone(),
+            pid: self.pid,
+        }
+    }
 }
 
 /// Arguments of `heapsift retained`.

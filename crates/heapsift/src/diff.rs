@@ -1,5 +1,6 @@
 //! `heapsift diff BEFORE AFTER [RETAINED]`.
 
+use std::ffi::OsString;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 
@@ -10,6 +11,7 @@ use heapsift_store::write_file;
 use crate::cli::{DiffArgs, Format};
 use crate::failure::Failure;
 use crate::scan::scan_dump;
+use crate::series::{SeriesOrder, resolve};
 
 pub fn run(args: &DiffArgs) -> Result<(), Failure> {
     // Refuse before the long reading, not after it.
@@ -22,9 +24,10 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
             path.display()
         )));
     }
+    let (before, after, retained) = chosen_dumps(args)?;
     let threads = args.common.threads;
-    let before = Identities::from_sinks(scan_dump(&args.before, threads, IdentitySink::default)?);
-    let retained = match &args.retained {
+    let before = Identities::from_sinks(scan_dump(&before, threads, IdentitySink::default)?);
+    let retained = match &retained {
         Some(dump) => Some(Identities::from_sinks(scan_dump(
             dump,
             threads,
@@ -33,7 +36,7 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
         None => None,
     };
     let keep_lines = args.output_diff.is_some();
-    let sinks = scan_dump(&args.after, threads, || {
+    let sinks = scan_dump(&after, threads, || {
         DiffSink::new(&before, retained.as_ref(), keep_lines)
     })?;
     let (report, lines) = DiffReport::from_sinks(sinks);
@@ -56,4 +59,30 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// BEFORE, AFTER and RETAINED from the arguments; a store stands for its
+/// newest three dumps (or two), which are named on stderr since the user
+/// did not name them.
+fn chosen_dumps(args: &DiffArgs) -> Result<(OsString, OsString, Option<OsString>), Failure> {
+    let mut series = resolve(&args.dumps, &args.filter.filter(), SeriesOrder::Given)?;
+    let listed = series.iter().any(|dump| dump.listed);
+    if listed {
+        let found = series.len();
+        series.drain(..found.saturating_sub(3));
+        if series.len() < 2 {
+            return Err(Failure::NothingFound(format!(
+                "a diff needs 2 dumps or 3; the store has {found}"
+            )));
+        }
+        let names: Vec<String> = series.iter().map(|dump| dump.name()).collect();
+        eprintln!("heapsift: diff of {}", names.join(" "));
+    }
+    let mut inputs = series.into_iter().map(|dump| dump.input);
+    match (inputs.next(), inputs.next(), inputs.next(), inputs.next()) {
+        (Some(before), Some(after), retained, None) => Ok((before, after, retained)),
+        _ => Err(Failure::BadInput(
+            "diff takes BEFORE AFTER [RETAINED], or one store".into(),
+        )),
+    }
 }

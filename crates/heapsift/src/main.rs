@@ -14,7 +14,9 @@ mod progress;
 mod read;
 mod retained;
 mod scan;
+mod series;
 mod signal;
+mod trend;
 
 use std::process::ExitCode;
 
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         cli::Command::Fetch(args) => fetch::run(&args),
         cli::Command::Retained(args) => retained::run(&args),
         cli::Command::Diff(args) => diff::run(&args),
+        cli::Command::Trend(args) => trend::run(&args),
         cli::Command::Path(args) => path::run_path(&args),
         cli::Command::Show(args) => path::run_show(&args),
     };

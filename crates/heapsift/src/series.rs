@@ -1,0 +1,167 @@
+//! The dumps of a series (`trend`, `diff`): files and objects as given, and
+//! stores (`s3://bucket/prefix/` or a folder) replaced by their dumps,
+//! oldest first, optionally only one dyno's or one process's.
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+
+use heapsift_store::{Location, StoreError, StoredDump, list, stat};
+
+use crate::failure::Failure;
+
+/// Which of a store's dumps to take.
+#[derive(Debug, Default)]
+pub struct DumpFilter {
+    /// Only the dumps of this dyno (`web.1`).
+    pub dyno: Option<String>,
+    /// Only the dumps of this process.
+    pub pid: Option<u32>,
+}
+
+impl DumpFilter {
+    fn is_empty(&self) -> bool {
+        self.dyno.is_none() && self.pid.is_none()
+    }
+
+    fn keeps(&self, dump: &StoredDump) -> bool {
+        self.dyno
+            .as_ref()
+            .is_none_or(|dyno| dump.dyno.as_ref() == Some(dyno))
+            && self.pid.is_none_or(|pid| dump.pid == Some(pid))
+    }
+
+    /// How the filter reads in a message: ` for dyno web.1 and pid 42`.
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(dyno) = &self.dyno {
+            parts.push(format!("dyno {dyno}"));
+        }
+        if let Some(pid) = self.pid {
+            parts.push(format!("pid {pid}"));
+        }
+        match parts.is_empty() {
+            true => String::new(),
+            false => format!(" for {}", parts.join(" and ")),
+        }
+    }
+}
+
+/// The order of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesOrder {
+    /// As given; each store's dumps oldest first where the store was named.
+    Given,
+    /// By capture time: from the agent's keys, else the file's or object's
+    /// modification time.
+    Time,
+}
+
+/// One dump of a series.
+#[derive(Debug, Clone)]
+pub struct SeriesDump {
+    /// What to read: a path, `-` or an `s3://` URL.
+    pub input: OsString,
+    /// When it was taken, if known (`YYYY-MM-DDTHH:MM:SS.sssZ`).
+    time: Option<String>,
+    /// Whether it came from listing a store rather than being named.
+    pub listed: bool,
+}
+
+impl SeriesDump {
+    /// The name to show for it.
+    pub fn name(&self) -> String {
+        self.input.to_string_lossy().into_owned()
+    }
+}
+
+/// Resolves the command line's dumps into the series to read.
+pub fn resolve(
+    args: &[OsString],
+    filter: &DumpFilter,
+    order: SeriesOrder,
+) -> Result<Vec<SeriesDump>, Failure> {
+    let mut series = Vec::new();
+    let mut stores = 0;
+    for arg in args {
+        match store_of(arg) {
+            Some(store) => {
+                stores += 1;
+                let listed =
+                    list(&store).map_err(|e| Failure::BadInput(format!("{store}: {e}")))?;
+                let before = series.len();
+                // Newest first from `list`: reversed, oldest first.
+                series.extend(
+                    listed
+                        .into_iter()
+                        .rev()
+                        .filter(|d| filter.keeps(d))
+                        .map(|dump| SeriesDump {
+                            input: dump.url.into(),
+                            time: Some(dump.time),
+                            listed: true,
+                        }),
+                );
+                if series.len() == before {
+                    return Err(Failure::NothingFound(format!(
+                        "{store}: no dumps{}",
+                        filter.describe()
+                    )));
+                }
+            }
+            None => series.push(SeriesDump {
+                input: arg.clone(),
+                time: None,
+                listed: false,
+            }),
+        }
+    }
+    if stores == 0 && !filter.is_empty() {
+        return Err(Failure::BadInput(
+            "--dyno and --pid choose among a store's dumps; name the store \
+             (s3://bucket/prefix/ or a folder)"
+                .into(),
+        ));
+    }
+    if order == SeriesOrder::Time {
+        for dump in series.iter_mut().filter(|d| d.time.is_none()) {
+            dump.time = Some(capture_time(&dump.input)?);
+        }
+        series.sort_by(|a, b| a.time.cmp(&b.time));
+    }
+    Ok(series)
+}
+
+/// The store an argument names, if it names one: an `s3://` URL ending in
+/// `/` (or naming a whole bucket), or a local folder.
+fn store_of(arg: &OsStr) -> Option<Location> {
+    match arg.to_str() {
+        Some(text) if Location::is_s3(text) => {
+            let location = Location::parse(text).ok()?;
+            matches!(&location, Location::S3 { key, .. } if key.is_empty() || key.ends_with('/'))
+                .then_some(location)
+        }
+        _ => Path::new(arg)
+            .is_dir()
+            .then(|| Location::Local(Path::new(arg).to_path_buf())),
+    }
+}
+
+/// When a named dump was taken, for `--sort time`.
+fn capture_time(input: &OsStr) -> Result<String, Failure> {
+    if input == "-" {
+        return Err(Failure::BadInput(
+            "-: stdin has no capture time to sort by".into(),
+        ));
+    }
+    let location = match input.to_str() {
+        Some(text) => Location::parse(text).map_err(|e| Failure::BadInput(e.to_string()))?,
+        None => Location::Local(Path::new(input).to_path_buf()),
+    };
+    match stat(&location) {
+        Ok(dump) => Ok(dump.time),
+        Err(StoreError::NotFound) => Err(Failure::BadInput(format!(
+            "{location}: No such file or directory"
+        ))),
+        Err(e) => Err(Failure::BadInput(format!("{location}: {e}"))),
+    }
+}
