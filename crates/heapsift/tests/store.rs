@@ -207,3 +207,78 @@ fn only_file_in(dir: &Path) -> std::path::PathBuf {
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries.into_iter().next().unwrap()
 }
+
+#[test]
+fn trend_and_diff_follow_one_process_through_an_s3_prefix() {
+    let gzip = |n: u32| std::fs::read(fixture(&format!("rails-small/{n}.dump.gz"))).unwrap();
+    // Process 21 on web.1 took the three rails dumps an hour apart; another
+    // process and another dyno took others in between.
+    put(
+        "series/web.1/2026-11-27T10:00:00.000Z-process:21-heap.dump.gz",
+        gzip(1),
+    );
+    put(
+        "series/web.1/2026-11-27T11:00:00.000Z-process:21-heap.dump.gz",
+        gzip(2),
+    );
+    put(
+        "series/web.1/2026-11-27T12:00:00.000Z-process:21-heap.dump.gz",
+        gzip(3),
+    );
+    put(
+        "series/web.1/2026-11-27T11:30:00.000Z-process:22-heap.dump.gz",
+        gzip(3),
+    );
+    put(
+        "series/web.2/2026-11-27T11:45:00.000Z-process:21-heap.dump.gz",
+        gzip(1),
+    );
+    let store = url("series/");
+
+    let output = run(&["diff", &store, "--dyno", "web.1", "--pid", "21"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), expected("rails-small/diff-1-2-3.txt"));
+
+    let output = run(&[
+        "trend", &store, "--dyno", "web.1", "--pid", "21", "--format", "json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let hours: Vec<&str> = report["dumps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d.as_str().unwrap()[url("series/web.1/").len()..][11..13])
+        .collect();
+    assert_eq!(hours, ["10", "11", "12"]);
+    assert_eq!(report["rows"][0]["steady"], true);
+    assert!(
+        report["rows"][0]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("statement.rb:108")
+    );
+
+    // Named objects, sorted by the time in their keys.
+    let named = |key: &str| url(&format!("series/{key}"));
+    let output = run(&[
+        "trend",
+        &named("web.1/2026-11-27T12:00:00.000Z-process:21-heap.dump.gz"),
+        &named("web.2/2026-11-27T11:45:00.000Z-process:21-heap.dump.gz"),
+        &named("web.1/2026-11-27T10:00:00.000Z-process:21-heap.dump.gz"),
+        "--sort",
+        "time",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert!(report["dumps"][0].as_str().unwrap().contains("T10:00"));
+    assert!(report["dumps"][2].as_str().unwrap().contains("T12:00"));
+
+    let output = run(&["trend", &store, "--dyno", "web.9"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        format!("heapsift: {store}: no dumps for dyno web.9\n")
+    );
+}
