@@ -111,6 +111,13 @@ impl Opened {
         self.compression
     }
 
+    /// Whether reading uses every thread by itself (an uncompressed regular
+    /// file, read with positional reads) rather than one stream front to
+    /// back, which keeps a single thread busy decompressing or receiving.
+    pub fn reads_in_parallel(&self) -> bool {
+        matches!(self.body, Body::File { .. })
+    }
+
     /// The size of the input as stored (compressed size for compressed
     /// files), when known; stdin has none.
     pub fn total_bytes(&self) -> Option<u64> {

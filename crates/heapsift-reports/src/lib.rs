@@ -23,4 +23,4 @@ pub use scan::{LineFinder, RecordSink, ScanError, ScanStats, scan_records};
 pub use summary::{
     GenerationBucket, GenerationSummary, HeapTotal, SummarySink, human_bytes, kilobytes,
 };
-pub use trend::{Trend, TrendGrouping, TrendReport, TrendRow, TrendSink};
+pub use trend::{DumpCounts, Trend, TrendGrouping, TrendReport, TrendRow, TrendSink};

@@ -112,30 +112,14 @@ impl RecordSink for TrendSink {
 /// untraced, or no named class).
 type GroupKey = (String, Option<String>);
 
-/// Counts of a series of dumps, added one dump at a time; [`Trend::report`]
-/// ranks them.
-#[derive(Debug)]
-pub struct Trend {
-    grouping: TrendGrouping,
-    dumps: Vec<String>,
-    groups: IndexSet<GroupKey, FastHash>,
-    /// Per dump: (group, count, bytes) for every group it has.
-    counts: Vec<Vec<(u32, u64, u64)>>,
-}
+/// One dump's objects and bytes per group, merged from the sinks that
+/// read it; several dumps can be read and merged at once.
+#[derive(Debug, Default)]
+pub struct DumpCounts(HashMap<GroupKey, (u64, u64), FastHash>);
 
-impl Trend {
-    /// An empty series counting by `grouping`.
-    pub fn new(grouping: TrendGrouping) -> Self {
-        Trend {
-            grouping,
-            dumps: Vec::new(),
-            groups: IndexSet::default(),
-            counts: Vec::new(),
-        }
-    }
-
-    /// Adds the next dump of the series from the sinks that read it.
-    pub fn add_dump(&mut self, name: String, sinks: Vec<TrendSink>) {
+impl DumpCounts {
+    /// Merges the sinks of every reading thread.
+    pub fn from_sinks(sinks: Vec<TrendSink>) -> Self {
         let mut merged = HashMap::<GroupKey, (u64, u64), FastHash>::default();
         let mut add = |kind: &[u8], group: Option<String>, count: u64, bytes: u64| {
             let key = (String::from_utf8_lossy(kind).into_owned(), group);
@@ -172,7 +156,36 @@ impl Trend {
                 add(&tally.kind, name.clone(), tally.count, tally.bytes);
             }
         }
-        let mut counts: Vec<(u32, u64, u64)> = merged
+        DumpCounts(merged)
+    }
+}
+
+/// Counts of a series of dumps, added one dump at a time; [`Trend::report`]
+/// ranks them.
+#[derive(Debug)]
+pub struct Trend {
+    grouping: TrendGrouping,
+    dumps: Vec<String>,
+    groups: IndexSet<GroupKey, FastHash>,
+    /// Per dump: (group, count, bytes) for every group it has.
+    counts: Vec<Vec<(u32, u64, u64)>>,
+}
+
+impl Trend {
+    /// An empty series counting by `grouping`.
+    pub fn new(grouping: TrendGrouping) -> Self {
+        Trend {
+            grouping,
+            dumps: Vec::new(),
+            groups: IndexSet::default(),
+            counts: Vec::new(),
+        }
+    }
+
+    /// Adds the next dump of the series.
+    pub fn add_dump(&mut self, name: String, counts: DumpCounts) {
+        let mut counts: Vec<(u32, u64, u64)> = counts
+            .0
             .into_iter()
             .map(|(key, (count, bytes))| (self.groups.insert_full(key).0 as u32, count, bytes))
             .collect();
@@ -347,7 +360,7 @@ mod tests {
                 sink_of(TrendGrouping::Location, front),
                 sink_of(TrendGrouping::Location, back),
             ];
-            trend.add_dump(format!("{dump}.dump"), sinks);
+            trend.add_dump(format!("{dump}.dump"), DumpCounts::from_sinks(sinks));
         }
         trend.report(10)
     }
@@ -396,7 +409,8 @@ mod tests {
         let report = series(&[5, 4, 3], &[1, 1, 2]);
         assert_eq!(report.rows[1].growth_bytes, -80);
         let mut trend = Trend::new(TrendGrouping::Location);
-        trend.add_dump("only".into(), vec![sink_of(TrendGrouping::Location, &[])]);
+        let sinks = vec![sink_of(TrendGrouping::Location, &[])];
+        trend.add_dump("only".into(), DumpCounts::from_sinks(sinks));
         assert!(trend.report(5).rows.is_empty());
     }
 
@@ -415,7 +429,8 @@ mod tests {
             lines.push(class.to_owned());
             lines.push(anonymous.to_owned());
             let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-            trend.add_dump("d".into(), vec![sink_of(TrendGrouping::Class, &lines)]);
+            let sinks = vec![sink_of(TrendGrouping::Class, &lines)];
+            trend.add_dump("d".into(), DumpCounts::from_sinks(sinks));
         }
         let report = trend.report(10);
         let issue = &report.rows[0];

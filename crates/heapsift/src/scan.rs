@@ -19,12 +19,28 @@ where
     F: Fn() -> S + Sync,
 {
     let (input, opened) = open_dump(arg)?;
+    scan_opened(&input, opened, threads, true, make_sink)
+}
+
+/// Reads an opened dump named `input` as [`scan_dump`] does, with a
+/// progress bar if `bar` (and stderr is a terminal).
+pub fn scan_opened<S, F>(
+    input: &str,
+    opened: Opened,
+    threads: usize,
+    bar: bool,
+    make_sink: F,
+) -> Result<Vec<S>, Failure>
+where
+    S: RecordSink,
+    F: Fn() -> S + Sync,
+{
     let bad_input = |message: String| Failure::BadInput(format!("{input}: {message}"));
     let options = ReadOptions {
         threads,
         ..ReadOptions::default()
     };
-    let progress = Progress::start(&input, opened.total_bytes(), opened.consumed());
+    let progress = bar.then(|| Progress::bytes(input, opened.total_bytes(), opened.consumed()));
     let result = scan_records(opened, &options, make_sink);
     drop(progress);
     let (sinks, stats) = result.map_err(|e: ScanError| bad_input(e.to_string()))?;
@@ -36,7 +52,7 @@ where
 
 /// Opens a dump: S3 objects are streamed as they download, everything else
 /// goes to heapsift-input. Returns the name to show with the input.
-fn open_dump(arg: &OsStr) -> Result<(String, Opened), Failure> {
+pub fn open_dump(arg: &OsStr) -> Result<(String, Opened), Failure> {
     let bad_input = |name: &dyn std::fmt::Display, message: String| {
         Failure::BadInput(format!("{name}: {message}"))
     };
