@@ -65,11 +65,13 @@ class ProductionTest < Minitest::Test
     assert_equal [MESSAGE, MESSAGE], answers.map { |reply| reply["message"] }
     assert_equal web1[:workers].sort, answers.map { |reply| reply["pid"] }.sort
 
-    # The stored dump reads straight from S3; the requests' strings are
+    # The stored dumps read straight from S3; the requests' strings are
     # counted where config.ru allocated them (Rack shifts its line numbers).
+    # Puma may have given all three requests to one worker: one of the two
+    # dumps has them.
     assert_match(/^Generation: +\d+ object count: \d+/, heapsift!("read", urls.first))
-    assert heapsift!("read", urls.first, "all").match?(%r{^ +\d+  \S+/puma_app/config\.ru:\d+$}),
-           "the generation report has no row for config.ru"
+    assert(urls.any? { |url| heapsift!("read", url, "all").match?(%r{^ +\d+  \S+/puma_app/config\.ru:\d+$}) },
+           "no generation report has a row for config.ru")
   end
 
   def test_fetch_keeps_a_copy_and_never_overwrites_one
