@@ -16,4 +16,4 @@ mod retention;
 pub use build::GraphSink;
 pub use graph::HeapGraph;
 pub use paths::{ObjectDetails, PathGroup, PathHop, RootPath, SharedPaths};
-pub use retention::{Grouping, RetainedReport, RetainedRow, Retention, Totals};
+pub use retention::{DominatorLevel, Grouping, RetainedReport, RetainedRow, Retention, Totals};

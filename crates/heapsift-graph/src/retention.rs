@@ -269,6 +269,47 @@ impl RetainedRow {
     }
 }
 
+/// One level of the dominator tree: an object (or the GC roots, at the
+/// top) and the objects it immediately dominates, biggest first. The web
+/// UI's drill-down walks the tree a level at a time.
+#[derive(Debug, Clone, Serialize)]
+pub struct DominatorLevel {
+    /// The object, or `None` for the GC roots.
+    pub parent: Option<RetainedRow>,
+    /// Bytes the GC roots reach: the whole tree.
+    pub total_bytes: u64,
+    /// How many objects the parent immediately dominates.
+    pub child_count: usize,
+    /// The `top` biggest of them, by retained bytes, ties by address.
+    pub children: Vec<RetainedRow>,
+}
+
+impl DominatorLevel {
+    /// The level under `parent` (`None`: under the GC roots), with at most
+    /// `top` children.
+    pub fn new(graph: &HeapGraph, retention: &Retention, parent: Option<u32>, top: usize) -> Self {
+        let node = parent.unwrap_or(graph.super_root());
+        let mut children = retention.children(node).to_vec();
+        children.sort_unstable_by_key(|&child| {
+            (
+                std::cmp::Reverse(retention.retained_bytes[child as usize]),
+                graph.address(child),
+            )
+        });
+        let child_count = children.len();
+        DominatorLevel {
+            parent: parent.map(|node| RetainedRow::object(graph, retention, node)),
+            total_bytes: retention.retained_bytes[graph.super_root() as usize],
+            child_count,
+            children: children
+                .into_iter()
+                .take(top)
+                .map(|child| RetainedRow::object(graph, retention, child))
+                .collect(),
+        }
+    }
+}
+
 /// Adds up retained sizes per group (class or site), counting an object
 /// only under its topmost group member in the dominator tree.
 fn group_rows(

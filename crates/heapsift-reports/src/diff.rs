@@ -242,6 +242,39 @@ impl DiffReport {
         }
         blocks.sort_by_key(|&(block, _)| block);
         let lines = blocks.into_iter().flat_map(|(_, lines)| lines).collect();
+        (DiffReport::from_groups(retained, groups), lines)
+    }
+
+    /// The diff of dumps read before: what `after` has that `before` has
+    /// not (and `retained` still has, when given). The same report as
+    /// reading AFTER through a [`DiffSink`].
+    pub fn between(before: &DiffIndex, after: &DiffIndex, retained: Option<&DiffIndex>) -> Self {
+        let mut sums = vec![(0u64, 0u64); after.groups.len()];
+        for (identity, group, bytes) in &after.records {
+            if before.identities.contains(identity)
+                || retained.is_some_and(|r| !r.identities.contains(identity))
+            {
+                continue;
+            }
+            let sum = &mut sums[*group as usize];
+            sum.0 += 1;
+            sum.1 += bytes;
+        }
+        let groups = after
+            .groups
+            .iter()
+            .zip(sums)
+            .filter(|(_, (count, _))| *count > 0)
+            .map(|(key, sum)| (key.clone(), sum));
+        DiffReport::from_groups(retained.is_some(), groups)
+    }
+
+    /// Rows sorted as heapy sorts them: most objects first, ties by the key
+    /// `type,file,line`.
+    fn from_groups(
+        retained: bool,
+        groups: impl IntoIterator<Item = (GroupKey, (u64, u64))>,
+    ) -> Self {
         let mut rows: Vec<(Vec<u8>, GroupKey, (u64, u64))> = groups
             .into_iter()
             .map(|(key, value)| {
@@ -267,13 +300,87 @@ impl DiffReport {
                 bytes,
             })
             .collect();
-        (
-            DiffReport {
-                retained,
-                total_bytes,
-                groups,
-            },
-            lines,
-        )
+        DiffReport {
+            retained,
+            total_bytes,
+            groups,
+        }
+    }
+}
+
+/// One dump kept for diffs in any direction (the web UI): its identities,
+/// and every record's identity, group and size.
+#[derive(Debug)]
+pub struct DiffIndex {
+    identities: Identities,
+    records: Vec<(Identity, u32, u64)>,
+    groups: Vec<GroupKey>,
+}
+
+/// One thread's share of a [`DiffIndex`].
+#[derive(Debug, Default)]
+pub struct DiffIndexSink {
+    identities: IdentitySink,
+    records: Vec<(Identity, u32, u64)>,
+    groups: HashMap<GroupKey, u32, FastHash>,
+}
+
+impl RecordSink for DiffIndexSink {
+    fn record(&mut self, record: &Record<'_>) {
+        let Some(identity) = identity(record) else {
+            return;
+        };
+        self.identities.identities.push(identity);
+        let file = record.file.unwrap_or_default();
+        let next = self.groups.len() as u32;
+        let group = match self.groups.get(&GroupRef(record.kind, file, record.line)) {
+            Some(&group) => group,
+            None => {
+                let key = (Box::from(record.kind), Box::from(file), record.line);
+                *self.groups.entry(key).or_insert(next)
+            }
+        };
+        self.records
+            .push((identity, group, record.memsize_or_zero()));
+    }
+}
+
+impl DiffIndex {
+    /// Merges the sinks of every reading thread.
+    pub fn from_sinks(sinks: Vec<DiffIndexSink>) -> Self {
+        let mut identities = Vec::with_capacity(sinks.len());
+        let mut records = Vec::with_capacity(sinks.iter().map(|s| s.records.len()).sum());
+        let mut groups: HashMap<GroupKey, u32, FastHash> = HashMap::default();
+        for sink in sinks {
+            let mut renumbered = vec![0u32; sink.groups.len()];
+            for (key, local) in sink.groups {
+                let next = groups.len() as u32;
+                renumbered[local as usize] = *groups.entry(key).or_insert(next);
+            }
+            records.extend(
+                sink.records
+                    .into_iter()
+                    .map(|(identity, group, bytes)| (identity, renumbered[group as usize], bytes)),
+            );
+            identities.push(sink.identities);
+        }
+        let mut keys: Vec<(u32, GroupKey)> = groups.into_iter().map(|(k, g)| (g, k)).collect();
+        keys.sort_unstable_by_key(|(group, _)| *group);
+        DiffIndex {
+            identities: Identities::from_sinks(identities),
+            records,
+            groups: keys.into_iter().map(|(_, key)| key).collect(),
+        }
+    }
+}
+
+/// A [`GroupKey`] borrowed from a record, to look one up without copying:
+/// hashes as the tuple does.
+#[derive(Hash)]
+struct GroupRef<'a>(&'a [u8], &'a [u8], Option<u64>);
+
+impl hashbrown::Equivalent<GroupKey> for GroupRef<'_> {
+    fn equivalent(&self, key: &GroupKey) -> bool {
+        *self.0 == *key.0 && *self.1 == *key.1 && self.2 == key.2
     }
 }

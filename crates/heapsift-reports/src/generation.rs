@@ -1,6 +1,6 @@
 //! `read DUMP GEN|all`: where the objects of a generation were allocated.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use heapsift_parse::Record;
@@ -169,9 +169,15 @@ impl GenerationSink {
 impl RecordSink for GenerationSink {
     fn record(&mut self, record: &Record<'_>) {
         self.class_names.note(record);
-        if !self.selector.selects(record) {
-            return;
+        if self.selector.selects(record) {
+            self.count(record);
         }
+    }
+}
+
+impl GenerationSink {
+    /// Counts a selected record.
+    fn count(&mut self, record: &Record<'_>) {
         let Some(file) = record.file else { return };
         let index = self.locations.index_of(file, record.line);
         let stats = &mut self.locations[index];
@@ -198,11 +204,14 @@ impl GenerationReport {
     /// Merges the sinks of every reading thread into the report, cutting
     /// each table to `lines` rows. Returns `None` when no selected record
     /// has a `file` (heapy: "not a valid Generation").
-    pub fn from_sinks(mut sinks: Vec<GenerationSink>, lines: usize) -> Option<Self> {
-        let mut merged = sinks.pop()?;
-        for sink in sinks {
-            merge_into(&mut merged, sink);
-        }
+    pub fn from_sinks(sinks: Vec<GenerationSink>, lines: usize) -> Option<Self> {
+        let mut merged = merge(sinks)?;
+        let class_names = std::mem::take(&mut merged.class_names);
+        Self::from_merged(merged, &class_names, lines)
+    }
+
+    /// The report of a merged sink, naming classes with `class_names`.
+    fn from_merged(merged: GenerationSink, class_names: &ClassNames, lines: usize) -> Option<Self> {
         if merged.locations.is_empty() {
             return None;
         }
@@ -210,8 +219,8 @@ impl GenerationReport {
             selector,
             locations,
             classes,
-            class_names,
             strings,
+            ..
         } = merged;
 
         let names = locations.names();
@@ -302,6 +311,121 @@ fn top_rows<'a>(rows: impl Iterator<Item = (&'a str, u64)>, lines: usize) -> Vec
             value,
         })
         .collect()
+}
+
+impl GenerationReport {
+    /// The report with every table cut to `lines` rows: the same as computing
+    /// it with `lines`, since tables are sorted before they are cut.
+    pub fn truncated(&self, lines: usize) -> Self {
+        let lines = lines.min(self.lines);
+        let cut = |table: &LocationTable| LocationTable {
+            total: table.total,
+            rows: table.rows.iter().take(lines).cloned().collect(),
+        };
+        GenerationReport {
+            generation: self.generation,
+            lines,
+            allocated_by_memory: cut(&self.allocated_by_memory),
+            object_count: cut(&self.object_count),
+            object_counts_by_class: self
+                .object_counts_by_class
+                .iter()
+                .take(lines)
+                .cloned()
+                .collect(),
+            high_ref_counts: self.high_ref_counts.iter().take(lines).cloned().collect(),
+            duplicate_strings: self.duplicate_strings.iter().take(lines).cloned().collect(),
+        }
+    }
+}
+
+/// Collects the reports of every generation in one reading, for a reader
+/// (the web UI) that answers for any generation without reading the dump
+/// again.
+#[derive(Debug)]
+pub struct EveryGenerationSink {
+    all: GenerationSink,
+    each: HashMap<u64, GenerationSink>,
+}
+
+impl Default for EveryGenerationSink {
+    fn default() -> Self {
+        EveryGenerationSink {
+            all: GenerationSink::new(GenerationSelector::All),
+            each: HashMap::new(),
+        }
+    }
+}
+
+impl RecordSink for EveryGenerationSink {
+    fn record(&mut self, record: &Record<'_>) {
+        self.all.record(record);
+        if record.file.is_some() {
+            let generation = record.generation_or_zero();
+            self.each
+                .entry(generation)
+                .or_insert_with(|| GenerationSink::new(GenerationSelector::Only(generation)))
+                .count(record);
+        }
+    }
+}
+
+/// The generation report of `all` and of every generation of a dump, with
+/// tables of up to a fixed number of rows; [`GenerationReports::get`] cuts
+/// them shorter.
+#[derive(Debug, Clone)]
+pub struct GenerationReports {
+    all: Option<GenerationReport>,
+    each: BTreeMap<u64, GenerationReport>,
+}
+
+impl GenerationReports {
+    /// Merges the sinks of every reading thread; tables keep `lines` rows.
+    pub fn from_sinks(sinks: Vec<EveryGenerationSink>, lines: usize) -> Self {
+        let mut alls = Vec::with_capacity(sinks.len());
+        let mut each: HashMap<u64, Vec<GenerationSink>> = HashMap::new();
+        for sink in sinks {
+            alls.push(sink.all);
+            for (generation, sink) in sink.each {
+                each.entry(generation).or_default().push(sink);
+            }
+        }
+        let mut all = merge(alls);
+        let class_names = all
+            .as_mut()
+            .map(|all| std::mem::take(&mut all.class_names))
+            .unwrap_or_default();
+        let each = each
+            .into_iter()
+            .filter_map(|(generation, sinks)| {
+                let report = GenerationReport::from_merged(merge(sinks)?, &class_names, lines)?;
+                Some((generation, report))
+            })
+            .collect();
+        GenerationReports {
+            all: all.and_then(|all| GenerationReport::from_merged(all, &class_names, lines)),
+            each,
+        }
+    }
+
+    /// The report for `selector` with tables of at most `lines` rows (and
+    /// at most as many as were kept); `None` as for
+    /// [`GenerationReport::from_sinks`].
+    pub fn get(&self, selector: GenerationSelector, lines: usize) -> Option<GenerationReport> {
+        let report = match selector {
+            GenerationSelector::All => self.all.as_ref(),
+            GenerationSelector::Only(generation) => self.each.get(&generation),
+        };
+        report.map(|report| report.truncated(lines))
+    }
+}
+
+fn merge(mut sinks: Vec<GenerationSink>) -> Option<GenerationSink> {
+    let mut merged = sinks.pop()?;
+    for sink in sinks {
+        merge_into(&mut merged, sink);
+    }
+    Some(merged)
 }
 
 fn merge_into(into: &mut GenerationSink, from: GenerationSink) {

@@ -13,10 +13,12 @@ mod scan;
 mod summary;
 mod trend;
 
-pub use diff::{DiffGroup, DiffReport, DiffSink, Identities, IdentitySink};
+pub use diff::{
+    DiffGroup, DiffIndex, DiffIndexSink, DiffReport, DiffSink, Identities, IdentitySink,
+};
 pub use generation::{
-    ClassRow, DuplicateString, GenerationReport, GenerationSelector, GenerationSink, LocationRow,
-    LocationTable,
+    ClassRow, DuplicateString, EveryGenerationSink, GenerationReport, GenerationReports,
+    GenerationSelector, GenerationSink, LocationRow, LocationTable,
 };
 pub use location::Locations;
 pub use scan::{LineFinder, RecordSink, ScanError, ScanStats, scan_records};

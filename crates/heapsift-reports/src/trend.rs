@@ -114,7 +114,7 @@ type GroupKey = (String, Option<String>);
 
 /// One dump's objects and bytes per group, merged from the sinks that
 /// read it; several dumps can be read and merged at once.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct DumpCounts(HashMap<GroupKey, (u64, u64), FastHash>);
 
 impl DumpCounts {

@@ -145,6 +145,23 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Trend(TrendArgs),
 
+    /// Explore dumps in the browser: a local web UI over every report.
+    ///
+    /// Reads the dumps (a progress bar on the terminal), then serves a page
+    /// at the address printed: the overview of each dump (generations,
+    /// top allocation sites, top retainers), generation reports, the
+    /// dominator tree, objects with their paths from the GC roots, and,
+    /// with two or more dumps, diff and trend. Everything is embedded in
+    /// heapsift: the page works offline and sends nothing anywhere. It
+    /// listens on loopback only; --allow-remote lets other machines in,
+    /// with a token printed at start.
+    ///
+    /// Examples:
+    ///   heapsift serve prod.dump.gz --open
+    ///   heapsift serve 1.dump.gz 2.dump.gz 3.dump.gz --addr 127.0.0.1:8080
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+
     /// Why is this object alive? The shortest chain of references from a GC root.
     ///
     /// One line per hop, from the object a root holds (the root category,
@@ -302,6 +319,31 @@ impl FilterArgs {
             pid: self.pid,
         }
     }
+}
+
+/// Arguments of `heapsift serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The dumps: files or `s3://` URLs.
+    #[arg(value_name = "DUMP", required = true)]
+    pub dumps: Vec<OsString>,
+
+    /// Where to listen (port 0: any free port).
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:7070")]
+    pub addr: std::net::SocketAddr,
+
+    /// Open the page in the desktop's browser.
+    #[arg(long)]
+    pub open: bool,
+
+    /// Allow an address other machines can reach; API requests then need
+    /// the token printed at start.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Reading threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
 }
 
 /// Arguments of `heapsift retained`.

@@ -15,6 +15,7 @@ mod read;
 mod retained;
 mod scan;
 mod series;
+mod serve;
 mod signal;
 mod trend;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         cli::Command::Retained(args) => retained::run(&args),
         cli::Command::Diff(args) => diff::run(&args),
         cli::Command::Trend(args) => trend::run(&args),
+        cli::Command::Serve(args) => serve::run(&args),
         cli::Command::Path(args) => path::run_path(&args),
         cli::Command::Show(args) => path::run_show(&args),
     };
