@@ -1,0 +1,241 @@
+//! `heapsift serve`: the API answers with the CLI's JSON for the same
+//! report, refuses what it should, and keeps to loopback unless allowed
+//! out with a token. (The page itself is tested in a real Chromium by
+//! crates/heapsift-serve/ui-test.)
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+use common::{fixture, run, stderr, stdout};
+use serde_json::Value;
+
+/// A running `heapsift serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    /// `host:port`
+    address: String,
+    /// The URL it printed.
+    url: String,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_heapsift"))
+            .arg("serve")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("heapsift serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split(' ')
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_owned();
+        let address = url["http://".len()..].split('/').next().unwrap().to_owned();
+        Server {
+            child,
+            address,
+            url,
+        }
+    }
+
+    /// (status, body) of a request, with extra header lines.
+    fn request(&self, method: &str, path: &str, headers: &[&str]) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.address).expect("server reachable");
+        let mut request = format!("{method} {path} HTTP/1.0\r\nHost: {}\r\n", self.address);
+        for header in headers {
+            request.push_str(header);
+            request.push_str("\r\n");
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").expect("a response");
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, body.to_owned())
+    }
+
+    fn json(&self, path: &str) -> Value {
+        let (status, body) = self.request("GET", path, &[]);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("JSON")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rails(n: u32) -> String {
+    fixture(&format!("rails-small/{n}.dump.gz"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn cli_json(args: &[&str]) -> Value {
+    let mut args = args.to_vec();
+    args.extend(["--format", "json"]);
+    let output = run(&args);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).expect("JSON")
+}
+
+#[test]
+fn the_api_answers_with_the_clis_json() {
+    let [one, two, three] = [rails(1), rails(2), rails(3)];
+    let server = Server::start(&[&one, &two, &three, "--addr", "127.0.0.1:0"]);
+    let dumps = server.json("/api/dumps");
+    assert_eq!(dumps[2]["name"], three.as_str());
+
+    let pairs: Vec<(String, Vec<&str>)> = vec![
+        ("/api/dumps/2/summary".into(), vec!["read", &three]),
+        ("/api/dumps/2/generations/36".into(), vec!["read", &three, "36"]),
+        (
+            "/api/dumps/0/generations/all?lines=20".into(),
+            vec!["read", &one, "all", "--lines", "20"],
+        ),
+        ("/api/dumps/2/retained".into(), vec!["retained", &three]),
+        (
+            "/api/dumps/2/retained?by=class&top=7".into(),
+            vec!["retained", &three, "--by", "class", "--top", "7"],
+        ),
+        (
+            "/api/trend?by=class&top=10".into(),
+            vec!["trend", &one, &two, &three, "--by", "class", "--top", "10"],
+        ),
+        (
+            "/api/diff?before=0&after=1&retained=2".into(),
+            vec!["diff", &one, &two, &three],
+        ),
+        ("/api/diff?before=0&after=1".into(), vec!["diff", &one, &two]),
+    ];
+    for (path, args) in &pairs {
+        assert_eq!(server.json(path), cli_json(args), "{path}");
+    }
+
+    // Objects: the Hash LeakyCache holds, its page, path and subtree.
+    let hash = cli_json(&["retained", &three, "--top", "5"])["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["type"] == "HASH")
+        .unwrap()["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (path, args) in [
+        (format!("/api/dumps/2/objects/{hash}"), vec!["show", &three, &hash]),
+        (format!("/api/dumps/2/objects/{hash}/path"), vec!["path", &three, &hash]),
+        (
+            format!("/api/dumps/2/retained?by=location&top=5&root={hash}"),
+            vec!["retained", &three, "--by", "location", "--top", "5", "--root", &hash],
+        ),
+    ] {
+        assert_eq!(server.json(&path), cli_json(&args), "{path}");
+    }
+    let show = server.json(&format!("/api/dumps/2/objects/{hash}"));
+    assert!(show["record"].as_str().unwrap().contains(&hash));
+
+    // The dominator tree, a level at a time: the roots' children, biggest
+    // first, then the Hash's.
+    let top = server.json("/api/dumps/2/dominators?top=3");
+    assert_eq!(top["parent"], Value::Null);
+    let children = top["children"].as_array().unwrap();
+    assert_eq!(children.len(), 3);
+    let retained = |row: &Value| row["retained_bytes"].as_u64().unwrap();
+    assert!(retained(&children[0]) >= retained(&children[1]));
+    let level = server.json(&format!("/api/dumps/2/dominators?of={hash}&top=100000"));
+    assert_eq!(level["parent"]["address"], hash.as_str());
+    let children = level["children"].as_array().unwrap();
+    assert_eq!(level["child_count"], children.len());
+    // 100 cached repos and their 100 keys.
+    assert_eq!(children.iter().filter(|c| c["class_name"] == "Repo").count(), 100);
+    let below: u64 = children.iter().map(retained).sum();
+    assert_eq!(below + level["parent"]["own_bytes"].as_u64().unwrap(), retained(&level["parent"]));
+}
+
+#[test]
+fn bad_requests_get_4xx_with_a_reason() {
+    let server = Server::start(&[&rails(3), "--addr", "127.0.0.1:0"]);
+    for (path, status, reason) in [
+        ("/api/dumps/1/summary", 404, "no dump number 1"),
+        ("/api/dumps/x/summary", 404, "no dump number x"),
+        ("/api/dumps/0/generations/9999", 404, "not a valid Generation: 9999"),
+        ("/api/dumps/0/generations/new", 400, "expected a generation number or `all`, not `new`"),
+        ("/api/dumps/0/retained?top=many", 400, "top must be a number, not `many`"),
+        ("/api/dumps/0/retained?by=gem", 400, "by must be object, class or location, not `gem`"),
+        ("/api/dumps/0/objects/0x1", 404, "no object at 0x1 in the dump"),
+        ("/api/dumps/0/objects/zzz", 400, "expected an object address such as 0x7f30cc77e440, not `zzz`"),
+        ("/api/trend", 404, "a trend needs 2 dumps or more; 1 loaded"),
+        ("/api/diff?before=0", 400, "a diff needs before and after (dump numbers)"),
+        ("/api/files/etc/passwd", 404, "no such API"),
+    ] {
+        let (got, body) = server.request("GET", path, &[]);
+        assert_eq!(got, status, "{path}: {body}");
+        let body: Value = serde_json::from_str(&body).expect("a JSON error");
+        assert_eq!(body["error"], reason, "{path}");
+    }
+    // Read-only.
+    assert_eq!(server.request("POST", "/api/dumps", &[]).0, 405);
+    assert_eq!(server.request("DELETE", "/api/dumps/0/summary", &[]).0, 405);
+    // A page elsewhere that rebinds its name to 127.0.0.1 is refused.
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    stream
+        .write_all(b"GET /api/dumps HTTP/1.0\r\nHost: attacker.example:80\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.0 403"), "{response}");
+    // The page and its assets, from the binary.
+    let (status, page) = server.request("GET", "/", &[]);
+    assert_eq!(status, 200);
+    assert!(page.contains("/assets/app.js"));
+    assert_eq!(server.request("GET", "/assets/app.js", &[]).0, 200);
+    assert_eq!(server.request("GET", "/assets/secret.txt", &[]).0, 404);
+}
+
+#[test]
+fn other_machines_need_allow_remote_and_then_the_token() {
+    let output = run(&["serve", &rails(3), "--addr", "0.0.0.0:0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).starts_with("heapsift: 0.0.0.0:0 can be reached from other machines"));
+    assert_eq!(stderr(&output).lines().count(), 1);
+
+    let server = Server::start(&[&rails(3), "--addr", "0.0.0.0:0", "--allow-remote"]);
+    let token = server.url.split("?token=").nth(1).expect("a token in the URL");
+    assert_eq!(token.len(), 32);
+    assert_eq!(server.request("GET", "/api/dumps", &[]).0, 401);
+    assert_eq!(
+        server.request("GET", "/api/dumps", &["Authorization: Bearer wrong"]).0,
+        401
+    );
+    let bearer = format!("Authorization: Bearer {token}");
+    assert_eq!(server.request("GET", "/api/dumps", &[&bearer]).0, 200);
+    assert_eq!(server.request("GET", &format!("/api/dumps?token={token}"), &[]).0, 200);
+    // The page itself holds no data and loads without it.
+    assert_eq!(server.request("GET", "/", &[]).0, 200);
+}
+
+#[test]
+fn serve_refuses_stdin_and_missing_dumps_before_serving() {
+    let output = run(&["serve", "-", "--addr", "127.0.0.1:0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).starts_with("heapsift: -: serve reads a dump again"));
+    let output = run(&["serve", "/nonexistent/heap.dump", "--addr", "127.0.0.1:0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).starts_with("heapsift: /nonexistent/heap.dump: "));
+    assert!(stdout(&output).is_empty());
+}
