@@ -102,7 +102,10 @@ fn the_api_answers_with_the_clis_json() {
 
     let pairs: Vec<(String, Vec<&str>)> = vec![
         ("/api/dumps/2/summary".into(), vec!["read", &three]),
-        ("/api/dumps/2/generations/36".into(), vec!["read", &three, "36"]),
+        (
+            "/api/dumps/2/generations/36".into(),
+            vec!["read", &three, "36"],
+        ),
         (
             "/api/dumps/0/generations/all?lines=20".into(),
             vec!["read", &one, "all", "--lines", "20"],
@@ -120,7 +123,10 @@ fn the_api_answers_with_the_clis_json() {
             "/api/diff?before=0&after=1&retained=2".into(),
             vec!["diff", &one, &two, &three],
         ),
-        ("/api/diff?before=0&after=1".into(), vec!["diff", &one, &two]),
+        (
+            "/api/diff?before=0&after=1".into(),
+            vec!["diff", &one, &two],
+        ),
     ];
     for (path, args) in &pairs {
         assert_eq!(server.json(path), cli_json(args), "{path}");
@@ -137,11 +143,19 @@ fn the_api_answers_with_the_clis_json() {
         .unwrap()
         .to_owned();
     for (path, args) in [
-        (format!("/api/dumps/2/objects/{hash}"), vec!["show", &three, &hash]),
-        (format!("/api/dumps/2/objects/{hash}/path"), vec!["path", &three, &hash]),
+        (
+            format!("/api/dumps/2/objects/{hash}"),
+            vec!["show", &three, &hash],
+        ),
+        (
+            format!("/api/dumps/2/objects/{hash}/path"),
+            vec!["path", &three, &hash],
+        ),
         (
             format!("/api/dumps/2/retained?by=location&top=5&root={hash}"),
-            vec!["retained", &three, "--by", "location", "--top", "5", "--root", &hash],
+            vec![
+                "retained", &three, "--by", "location", "--top", "5", "--root", &hash,
+            ],
         ),
     ] {
         assert_eq!(server.json(&path), cli_json(&args), "{path}");
@@ -162,9 +176,18 @@ fn the_api_answers_with_the_clis_json() {
     let children = level["children"].as_array().unwrap();
     assert_eq!(level["child_count"], children.len());
     // 100 cached repos and their 100 keys.
-    assert_eq!(children.iter().filter(|c| c["class_name"] == "Repo").count(), 100);
+    assert_eq!(
+        children
+            .iter()
+            .filter(|c| c["class_name"] == "Repo")
+            .count(),
+        100
+    );
     let below: u64 = children.iter().map(retained).sum();
-    assert_eq!(below + level["parent"]["own_bytes"].as_u64().unwrap(), retained(&level["parent"]));
+    assert_eq!(
+        below + level["parent"]["own_bytes"].as_u64().unwrap(),
+        retained(&level["parent"])
+    );
 }
 
 #[test]
@@ -173,14 +196,42 @@ fn bad_requests_get_4xx_with_a_reason() {
     for (path, status, reason) in [
         ("/api/dumps/1/summary", 404, "no dump number 1"),
         ("/api/dumps/x/summary", 404, "no dump number x"),
-        ("/api/dumps/0/generations/9999", 404, "not a valid Generation: 9999"),
-        ("/api/dumps/0/generations/new", 400, "expected a generation number or `all`, not `new`"),
-        ("/api/dumps/0/retained?top=many", 400, "top must be a number, not `many`"),
-        ("/api/dumps/0/retained?by=gem", 400, "by must be object, class or location, not `gem`"),
-        ("/api/dumps/0/objects/0x1", 404, "no object at 0x1 in the dump"),
-        ("/api/dumps/0/objects/zzz", 400, "expected an object address such as 0x7f30cc77e440, not `zzz`"),
+        (
+            "/api/dumps/0/generations/9999",
+            404,
+            "not a valid Generation: 9999",
+        ),
+        (
+            "/api/dumps/0/generations/new",
+            400,
+            "expected a generation number or `all`, not `new`",
+        ),
+        (
+            "/api/dumps/0/retained?top=many",
+            400,
+            "top must be a number, not `many`",
+        ),
+        (
+            "/api/dumps/0/retained?by=gem",
+            400,
+            "by must be object, class or location, not `gem`",
+        ),
+        (
+            "/api/dumps/0/objects/0x1",
+            404,
+            "no object at 0x1 in the dump",
+        ),
+        (
+            "/api/dumps/0/objects/zzz",
+            400,
+            "expected an object address such as 0x7f30cc77e440, not `zzz`",
+        ),
         ("/api/trend", 404, "a trend needs 2 dumps or more; 1 loaded"),
-        ("/api/diff?before=0", 400, "a diff needs before and after (dump numbers)"),
+        (
+            "/api/diff?before=0",
+            400,
+            "a diff needs before and after (dump numbers)",
+        ),
         ("/api/files/etc/passwd", 404, "no such API"),
     ] {
         let (got, body) = server.request("GET", path, &[]);
@@ -215,16 +266,27 @@ fn other_machines_need_allow_remote_and_then_the_token() {
     assert_eq!(stderr(&output).lines().count(), 1);
 
     let server = Server::start(&[&rails(3), "--addr", "0.0.0.0:0", "--allow-remote"]);
-    let token = server.url.split("?token=").nth(1).expect("a token in the URL");
+    let token = server
+        .url
+        .split("?token=")
+        .nth(1)
+        .expect("a token in the URL");
     assert_eq!(token.len(), 32);
     assert_eq!(server.request("GET", "/api/dumps", &[]).0, 401);
     assert_eq!(
-        server.request("GET", "/api/dumps", &["Authorization: Bearer wrong"]).0,
+        server
+            .request("GET", "/api/dumps", &["Authorization: Bearer wrong"])
+            .0,
         401
     );
     let bearer = format!("Authorization: Bearer {token}");
     assert_eq!(server.request("GET", "/api/dumps", &[&bearer]).0, 200);
-    assert_eq!(server.request("GET", &format!("/api/dumps?token={token}"), &[]).0, 200);
+    assert_eq!(
+        server
+            .request("GET", &format!("/api/dumps?token={token}"), &[])
+            .0,
+        200
+    );
     // The page itself holds no data and loads without it.
     assert_eq!(server.request("GET", "/", &[]).0, 200);
 }
