@@ -39,19 +39,31 @@ pub fn fetch(
 /// is set (checked again just before the rename). On failure nothing is
 /// left behind.
 pub fn write_file(target: &Path, source: &mut dyn Read, replace: bool) -> io::Result<u64> {
+    write_file_with(target, replace, |out| io::copy(source, out))
+}
+
+/// [`write_file`] for output made as it is written: `write` writes into
+/// the (buffered) temporary file, which is flushed to disk and renamed to
+/// `target` only if `write` succeeds.
+pub fn write_file_with<T, E: From<io::Error>>(
+    target: &Path,
+    replace: bool,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, E>,
+) -> Result<T, E> {
     let partial = partial_name(target);
-    let result = write_new(&partial, source).and_then(|written| {
+    let result = write_new(&partial, write).and_then(|written| {
         if !replace && fs::symlink_metadata(target).is_ok() {
             // Appeared while writing: keep it.
-            return Err(io::Error::new(
+            return Err(E::from(io::Error::new(
                 io::ErrorKind::AlreadyExists,
                 format!(
                     "{} exists already; pass --force to replace it",
                     target.display()
                 ),
-            ));
+            )));
         }
-        fs::rename(&partial, target).map(|()| written)
+        fs::rename(&partial, target).map_err(E::from)?;
+        Ok(written)
     });
     if result.is_err() {
         let _ = fs::remove_file(&partial);
@@ -74,11 +86,14 @@ fn partial_name(target: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Copies everything into a file that must not exist yet, flushed to disk.
-fn write_new(path: &Path, source: &mut dyn Read) -> io::Result<u64> {
+/// Writes a file that must not exist yet, flushed to disk.
+fn write_new<T, E: From<io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, E>,
+) -> Result<T, E> {
     let file = OpenOptions::new().write(true).create_new(true).open(path)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let written = io::copy(source, &mut out)?;
+    let written = write(&mut out)?;
     out.flush()?;
     out.get_ref().sync_all()?;
     Ok(written)

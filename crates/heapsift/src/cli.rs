@@ -162,6 +162,24 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
 
+    /// A copy of a dump that is safe to share: string values replaced.
+    ///
+    /// Writes OUT with the same records as IN, except that the value of
+    /// every String and Symbol becomes `redacted:` and 16 hex digits of a
+    /// keyed hash: equal values get equal placeholders (duplicate strings
+    /// still show), and nobody without the key can check a guess against
+    /// one. Sizes, sites, classes and references are kept, so every other
+    /// report is unchanged. The key is random unless --salt is given (the
+    /// same salt gives the same placeholders, to compare dumps). OUT is
+    /// compressed as its name says (.gz, .zst, else plain), written under a
+    /// temporary name and renamed when complete; IN is never touched.
+    ///
+    /// Examples:
+    ///   heapsift redact prod.dump.gz shareable.dump.gz
+    ///   heapsift redact s3://acme-heaps/prod/web.1/...-heap.dump.gz shareable.dump.zst
+    #[command(verbatim_doc_comment)]
+    Redact(RedactArgs),
+
     /// Why is this object alive? The shortest chain of references from a GC root.
     ///
     /// One line per hop, from the object a root holds (the root category,
@@ -340,6 +358,30 @@ pub struct ServeArgs {
     /// the token printed at start.
     #[arg(long)]
     pub allow_remote: bool,
+
+    /// Reading threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
+}
+
+/// Arguments of `heapsift redact`.
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// The dump: a file, `-` for stdin, or `s3://bucket/key`.
+    #[arg(value_name = "IN")]
+    pub input: OsString,
+
+    /// The redacted copy (compressed as its name says: .gz, .zst, else plain).
+    #[arg(value_name = "OUT")]
+    pub output: std::path::PathBuf,
+
+    /// Derive the placeholders' key from S instead of a random one.
+    #[arg(long, value_name = "S")]
+    pub salt: Option<String>,
+
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    pub force: bool,
 
     /// Reading threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]

@@ -12,6 +12,7 @@ mod list;
 mod path;
 mod progress;
 mod read;
+mod redact;
 mod retained;
 mod scan;
 mod series;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         cli::Command::Diff(args) => diff::run(&args),
         cli::Command::Trend(args) => trend::run(&args),
         cli::Command::Serve(args) => serve::run(&args),
+        cli::Command::Redact(args) => redact::run(&args),
         cli::Command::Path(args) => path::run_path(&args),
         cli::Command::Show(args) => path::run_show(&args),
     };

@@ -3,38 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use common::{run, scratch, stderr};
-
-/// Runs `body` in Ruby with allocation tracing on, then dumps the heap to
-/// `dir/<name>.dump` (extra `args` reach the script as ARGV[1..]). Fails the
-/// test with a clear message when Ruby is missing.
-fn dump_with_ruby(dir: &Path, name: &str, body: &str, args: &[&str]) -> PathBuf {
-    let script = dir.join(format!("{name}.rb"));
-    let dump = dir.join(format!("{name}.dump"));
-    std::fs::write(
-        &script,
-        format!(
-            "require \"objspace\"\nObjectSpace.trace_object_allocations_start\n{body}\nGC.start\n\
-             File.open(ARGV[0], \"w\") {{ |f| ObjectSpace.dump_all(output: f) }}\n"
-        ),
-    )
-    .unwrap();
-    let output = Command::new("ruby")
-        .arg(&script)
-        .arg(&dump)
-        .args(args)
-        .output()
-        .expect("these tests need Ruby: apt-get install ruby");
-    assert!(
-        output.status.success(),
-        "ruby failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    dump
-}
+use common::{dump_with_ruby, run, scratch, stderr};
 
 fn json(args: &[&str]) -> serde_json::Value {
     let output = run(args);

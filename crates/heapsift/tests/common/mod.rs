@@ -72,3 +72,31 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch folder");
     dir
 }
+
+/// Runs `body` in Ruby with allocation tracing on, then dumps the heap to
+/// `dir/<name>.dump` (extra `args` reach the script as ARGV[1..]). Fails the
+/// test with a clear message when Ruby is missing.
+pub fn dump_with_ruby(dir: &Path, name: &str, body: &str, args: &[&str]) -> PathBuf {
+    let script = dir.join(format!("{name}.rb"));
+    let dump = dir.join(format!("{name}.dump"));
+    std::fs::write(
+        &script,
+        format!(
+            "require \"objspace\"\nObjectSpace.trace_object_allocations_start\n{body}\nGC.start\n\
+             File.open(ARGV[0], \"w\") {{ |f| ObjectSpace.dump_all(output: f) }}\n"
+        ),
+    )
+    .unwrap();
+    let output = Command::new("ruby")
+        .arg(&script)
+        .arg(&dump)
+        .args(args)
+        .output()
+        .expect("these tests need Ruby: apt-get install ruby");
+    assert!(
+        output.status.success(),
+        "ruby failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dump
+}

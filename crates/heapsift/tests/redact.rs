@@ -1,0 +1,214 @@
+//! `heapsift redact`: secrets planted in a dump written by Ruby are gone
+//! from the copy, plain or compressed, while the reports stay the same;
+//! inputs and existing outputs are never touched.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::{dump_with_ruby, gunzip, run, scratch, stderr};
+use serde_json::Value;
+
+/// The secrets the Ruby program keeps in memory.
+const SECRETS: [&str; 8] = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "s3cr3t-p4ss",
+    "customer7@example.com",
+    "billing@acme-corp.example",
+    "tok_live_9f8e7d6c5b4a",
+    "ghp_0123456789abcdefghij",
+    "sk_dyn_symbol_secret",
+];
+
+/// A dump of a process holding an AWS key pair, a DATABASE_URL, emails,
+/// tokens (30 copies of one), and a secret as a dynamic Symbol.
+fn dump_with_secrets(dir: &Path) -> std::path::PathBuf {
+    dump_with_ruby(
+        dir,
+        "secrets",
+        r#"part = ->(s) { s.dup }
+           ENV_LIKE = {
+             "AWS_ACCESS_KEY_ID" => part.("AKIAIOSFODNN7EXAMPLE"),
+             "AWS_SECRET_ACCESS_KEY" => part.("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+             "DATABASE_URL" => "postgres://app:" + part.("s3cr3t-p4ss") + "@db.internal:5432/prod",
+           }
+           EMAILS = Array.new(50) { |i| "customer#{i}@example.com" } + ["billing@acme-corp.example"]
+           TOKENS = Array.new(30) { "tok_live_" + part.("9f8e7d6c5b4a") } + [part.("ghp_0123456789abcdefghij")]
+           SYMBOL = ["sk_dyn", "symbol", "secret"].join("_").to_sym"#,
+        &[],
+    )
+}
+
+fn read_json(args: &[&str]) -> Value {
+    let output = run(args);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn no_secret_survives_and_the_reports_stay_the_same() {
+    let dir = scratch("redact");
+    let dump = dump_with_secrets(&dir);
+    let original = std::fs::read(&dump).unwrap();
+    for secret in SECRETS {
+        assert!(contains(&original, secret), "the test dump lacks {secret}");
+    }
+    for name in ["shared.dump", "shared.dump.gz", "shared.dump.zst"] {
+        let out = dir.join(name);
+        let output = run(&["redact", path(&dump), path(&out)]);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        assert_eq!(stderr(&output), "", "{name}");
+        let bytes = std::fs::read(&out).unwrap();
+        let text = match name.rsplit('.').next() {
+            Some("gz") => gunzip(&out),
+            Some("zst") => zstd::decode_all(&bytes[..]).unwrap(),
+            _ => bytes,
+        };
+        for secret in SECRETS {
+            assert!(!contains(&text, secret), "{name} still holds {secret}");
+        }
+        assert!(contains(&text, "\"value\":\"redacted:"), "{name}");
+        // Same lines, and the input is untouched.
+        let lines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count();
+        assert_eq!(lines(&text), lines(&original), "{name}");
+        assert_eq!(std::fs::read(&dump).unwrap(), original);
+
+        // Every report but the duplicate strings' values is the same.
+        assert_eq!(
+            read_json(&["read", path(&out), "--format", "json"]),
+            read_json(&["read", path(&dump), "--format", "json"])
+        );
+        let all = |file: &Path| {
+            read_json(&[
+                "read",
+                path(file),
+                "all",
+                "--lines",
+                "100000",
+                "--format",
+                "json",
+            ])
+        };
+        let (before, after) = (all(&dump), all(&out));
+        for section in [
+            "allocated_by_memory",
+            "object_count",
+            "object_counts_by_class",
+            "high_ref_counts",
+        ] {
+            assert_eq!(before[section], after[section], "{name}: {section}");
+        }
+        let counts = |report: &Value| {
+            let mut counts: Vec<u64> = report["duplicate_strings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["count"].as_u64().unwrap())
+                .collect();
+            counts.sort_unstable();
+            counts
+        };
+        assert_eq!(counts(&before), counts(&after), "{name}");
+        // The 30 equal tokens still show as one duplicate, placeholder and all.
+        let tokens: Vec<&Value> = after["duplicate_strings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["count"] == 30)
+            .collect();
+        assert!(!tokens.is_empty());
+        assert!(
+            tokens
+                .iter()
+                .all(|d| d["value"].as_str().unwrap().starts_with("redacted:"))
+        );
+    }
+}
+
+#[test]
+fn a_salt_makes_placeholders_repeatable_and_without_one_they_differ() {
+    let dir = scratch("redact-salt");
+    let dump = dump_with_secrets(&dir);
+    let make = |name: &str, salt: Option<&str>| {
+        let out = dir.join(name);
+        let mut args = vec!["redact", path(&dump), path(&out)];
+        if let Some(salt) = salt {
+            args.extend(["--salt", salt]);
+        }
+        let output = run(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(make("a", Some("pepper")), make("b", Some("pepper")));
+    assert_ne!(make("c", Some("pepper")), make("d", Some("salt")));
+    assert_ne!(make("e", None), make("f", None));
+    // One placeholder per distinct value, the same for equal values.
+    let text = String::from_utf8(make("g", Some("pepper"))).unwrap();
+    let mut per_placeholder: HashMap<&str, usize> = HashMap::new();
+    for line in text.lines().filter(|l| l.contains("\"value\":\"redacted:")) {
+        let start = line.find("redacted:").unwrap();
+        *per_placeholder.entry(&line[start..start + 25]).or_default() += 1;
+    }
+    assert!(per_placeholder.values().any(|&n| n >= 30));
+}
+
+#[test]
+fn inputs_and_existing_outputs_are_never_touched() {
+    let dir = scratch("redact-safety");
+    let dump = dump_with_secrets(&dir);
+    let original = std::fs::read(&dump).unwrap();
+
+    let output = run(&["redact", path(&dump), path(&dump), "--force"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is the input"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read(&dump).unwrap(), original);
+
+    let existing = dir.join("existing.dump");
+    std::fs::write(&existing, "mine").unwrap();
+    let output = run(&["redact", path(&dump), path(&existing)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "heapsift: {}: exists already; pass --force to replace it\n",
+            path(&existing)
+        )
+    );
+    assert_eq!(std::fs::read(&existing).unwrap(), b"mine");
+    let output = run(&["redact", path(&dump), path(&existing), "--force"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_ne!(std::fs::read(&existing).unwrap(), b"mine");
+
+    // A failed run leaves nothing behind.
+    let png = dir.join("picture.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    for input in [png.clone(), dir.join("absent.dump")] {
+        let out = dir.join("never.dump");
+        let output = run(&["redact", path(&input), path(&out)]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(stderr(&output).starts_with(&format!("heapsift: {}: ", path(&input))));
+        assert!(!out.exists());
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".partial-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
