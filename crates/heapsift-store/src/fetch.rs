@@ -39,19 +39,23 @@ pub fn fetch(
 /// is set (checked again just before the rename). On failure nothing is
 /// left behind.
 pub fn write_file(target: &Path, source: &mut dyn Read, replace: bool) -> io::Result<u64> {
-    write_file_with(target, replace, |out| io::copy(source, out))
+    write_file_with(target, replace, true, |out| io::copy(source, out))
 }
 
 /// [`write_file`] for output made as it is written: `write` writes into
-/// the (buffered) temporary file, which is flushed to disk and renamed to
-/// `target` only if `write` succeeds.
+/// the (buffered) temporary file, which is renamed to `target` only if
+/// `write` succeeds. With `durable`, the file is flushed to disk before the
+/// rename, so that even a power loss can't leave `target` empty; without
+/// it, the disk catches up after the command ends (for output that can be
+/// made again from its input: flushing ~1 GB takes seconds).
 pub fn write_file_with<T, E: From<io::Error>>(
     target: &Path,
     replace: bool,
+    durable: bool,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<T, E>,
 ) -> Result<T, E> {
     let partial = partial_name(target);
-    let result = write_new(&partial, write).and_then(|written| {
+    let result = write_new(&partial, durable, write).and_then(|written| {
         if !replace && fs::symlink_metadata(target).is_ok() {
             // Appeared while writing: keep it.
             return Err(E::from(io::Error::new(
@@ -86,15 +90,18 @@ fn partial_name(target: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes a file that must not exist yet, flushed to disk.
+/// Writes a file that must not exist yet, flushed to disk if `durable`.
 fn write_new<T, E: From<io::Error>>(
     path: &Path,
+    durable: bool,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<T, E>,
 ) -> Result<T, E> {
     let file = OpenOptions::new().write(true).create_new(true).open(path)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let written = write(&mut out)?;
     out.flush()?;
-    out.get_ref().sync_all()?;
+    if durable {
+        out.get_ref().sync_all()?;
+    }
     Ok(written)
 }
