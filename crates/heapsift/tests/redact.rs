@@ -195,6 +195,18 @@ fn inputs_and_existing_outputs_are_never_touched() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_ne!(std::fs::read(&existing).unwrap(), b"mine");
 
+    // A dump cut mid-line: its complete records, and a warning.
+    let cut = dir.join("cut.dump");
+    let keep = original.len() * 2 / 3;
+    std::fs::write(&cut, &original[..keep]).unwrap();
+    let out = dir.join("cut-shared.dump");
+    let output = run(&["redact", path(&cut), path(&out)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    let complete = original[..keep].iter().filter(|&&b| b == b'\n').count();
+    let written = std::fs::read(&out).unwrap();
+    assert_eq!(written.iter().filter(|&&b| b == b'\n').count(), complete);
+
     // A failed run leaves nothing behind.
     let png = dir.join("picture.png");
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();

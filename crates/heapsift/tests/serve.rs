@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
-use common::{fixture, run, stderr, stdout};
+use common::{rails, run, stderr, stdout};
 use serde_json::Value;
 
 /// A running `heapsift serve`, stopped when dropped.
@@ -76,13 +76,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn rails(n: u32) -> String {
-    fixture(&format!("rails-small/{n}.dump.gz"))
-        .to_str()
-        .unwrap()
-        .to_owned()
 }
 
 fn cli_json(args: &[&str]) -> Value {

@@ -10,15 +10,8 @@ use std::fs::{File, FileTimes};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use common::{fixture, gunzip, run, scratch, stderr, stdout};
+use common::{fixture, gunzip, rails, run, scratch, stderr, stdout};
 use serde_json::Value;
-
-fn rails(n: u32) -> String {
-    fixture(&format!("rails-small/{n}.dump.gz"))
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
 
 fn json_of(args: &[&str]) -> Value {
     let output = run(args);

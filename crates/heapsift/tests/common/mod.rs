@@ -22,6 +22,14 @@ pub fn fixture(relative: &str) -> PathBuf {
     shared().join("fixtures").join(relative)
 }
 
+/// The path of `rails-small/<n>.dump.gz`, as an argument.
+pub fn rails(n: u32) -> String {
+    fixture(&format!("rails-small/{n}.dump.gz"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Runs heapsift with `args`, optionally feeding `stdin`.
 pub fn heapsift(args: &[&std::ffi::OsStr], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_heapsift"))
