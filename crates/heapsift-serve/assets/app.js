@@ -129,7 +129,7 @@ function histogram(d, buckets, measure, title) {
   const traced = buckets.filter((b) => b.generation !== null);
   const width = 760;
   const height = 140;
-  const most = Math.max(1, ...traced.map(measure));
+  const most = traced.reduce((m, bucket) => Math.max(m, measure(bucket)), 1);
   const step = width / Math.max(1, traced.length);
   const bars = traced.map((bucket, i) => {
     const barHeight = Math.max(1, (measure(bucket) / most) * (height - 20));
@@ -332,7 +332,12 @@ async function diffPage(query) {
   ];
 }
 
+// Bumped by each navigation: an answer that arrives after the user moved
+// on is dropped rather than drawn over the newer page.
+let navigation = 0;
+
 async function route() {
+  const current = ++navigation;
   const main = document.getElementById("main");
   const hash = location.hash.replace(/^#\/?/, "");
   const [path, query] = hash.split("?");
@@ -351,8 +356,10 @@ async function route() {
     else if (rest[0] === "tree") content = await tree(d, rest[1]);
     else if (rest[0] === "retained") content = await retainedPage(d, rest[1] || "object");
     else content = await overview(d);
+    if (current !== navigation) return;
     main.replaceChildren(...[content].flat(2));
   } catch (error) {
+    if (current !== navigation) return;
     main.replaceChildren(h("p", { class: "error" }, error.message));
   }
   main.setAttribute("data-ready", hash);

@@ -2,7 +2,7 @@
 //! Parameters mirror the CLI's options and defaults.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -29,6 +29,8 @@ pub(crate) enum ApiError {
     Unauthorized,
     /// No such dump, generation or object (404).
     NotFound(String),
+    /// The report could not be made (500).
+    Failed(String),
 }
 
 impl IntoResponse for ApiError {
@@ -40,12 +42,26 @@ impl IntoResponse for ApiError {
                 "this server needs the token it printed at start".to_owned(),
             ),
             ApiError::NotFound(message) => (StatusCode::NOT_FOUND, message),
+            ApiError::Failed(message) => (StatusCode::INTERNAL_SERVER_ERROR, message),
         };
         (status, Json(serde_json::json!({ "error": message }))).into_response()
     }
 }
 
 type Answer<T> = Result<Json<T>, ApiError>;
+
+/// Held while an object's line is looked for: that reads the whole dump.
+static RECORD_LOOKUPS: Mutex<()> = Mutex::new(());
+
+/// Runs a report on a thread of its own, so that a slow one (walking
+/// millions of objects, reading a dump again) never holds up the others.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Answer<T> + Send + 'static,
+) -> Answer<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(ApiError::Failed(e.to_string())))
+}
 type Params = Query<HashMap<String, String>>;
 
 pub(crate) fn routes(served: Arc<Served>) -> Router {
@@ -62,7 +78,10 @@ pub(crate) fn routes(served: Arc<Served>) -> Router {
         .route("/api/dumps/{dump}/objects/{address}/path", get(object_path))
         .route("/api/trend", get(trend))
         .route("/api/diff", get(diff))
-        .fallback(|| async { ApiError::NotFound("no such API".into()) })
+        .route(
+            "/api/{*unknown}",
+            get(|| async { ApiError::NotFound("no such API".into()) }),
+        )
         .with_state(served)
 }
 
@@ -158,37 +177,40 @@ async fn retained(
     Path(dump): Path<String>,
     Query(params): Params,
 ) -> Answer<RetainedReport> {
-    let dump = dump_numbered(&served, &dump)?;
-    let by = match params.get("by").map(String::as_str) {
-        None | Some("object") => Grouping::Object,
-        Some("class") => Grouping::Class,
-        Some("location") => Grouping::Location,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "by must be object, class or location, not `{other}`"
-            )));
-        }
-    };
-    let top = number(&params, "top", 20)?;
-    let root = match params.get("root") {
-        None => None,
-        Some(address) => {
-            let node = node_at(dump, address)?;
-            if !dump.retention.is_reachable(node) {
-                return Err(ApiError::NotFound(format!(
-                    "{address} is not reachable from the GC roots: it retains nothing"
+    off_runtime(move || {
+        let dump = dump_numbered(&served, &dump)?;
+        let by = match params.get("by").map(String::as_str) {
+            None | Some("object") => Grouping::Object,
+            Some("class") => Grouping::Class,
+            Some("location") => Grouping::Location,
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "by must be object, class or location, not `{other}`"
                 )));
             }
-            Some(node)
-        }
-    };
-    Ok(Json(RetainedReport::new(
-        &dump.graph,
-        &dump.retention,
-        by,
-        top,
-        root,
-    )))
+        };
+        let top = number(&params, "top", 20)?;
+        let root = match params.get("root") {
+            None => None,
+            Some(address) => {
+                let node = node_at(dump, address)?;
+                if !dump.retention.is_reachable(node) {
+                    return Err(ApiError::NotFound(format!(
+                        "{address} is not reachable from the GC roots: it retains nothing"
+                    )));
+                }
+                Some(node)
+            }
+        };
+        Ok(Json(RetainedReport::new(
+            &dump.graph,
+            &dump.retention,
+            by,
+            top,
+            root,
+        )))
+    })
+    .await
 }
 
 async fn dominators(
@@ -196,94 +218,113 @@ async fn dominators(
     Path(dump): Path<String>,
     Query(params): Params,
 ) -> Answer<DominatorLevel> {
-    let dump = dump_numbered(&served, &dump)?;
-    let parent = params
-        .get("of")
-        .map(|address| node_at(dump, address))
-        .transpose()?;
-    let top = number(&params, "top", 40)?;
-    Ok(Json(DominatorLevel::new(
-        &dump.graph,
-        &dump.retention,
-        parent,
-        top,
-    )))
+    off_runtime(move || {
+        let dump = dump_numbered(&served, &dump)?;
+        let parent = params
+            .get("of")
+            .map(|address| node_at(dump, address))
+            .transpose()?;
+        let top = number(&params, "top", 40)?;
+        Ok(Json(DominatorLevel::new(
+            &dump.graph,
+            &dump.retention,
+            parent,
+            top,
+        )))
+    })
+    .await
 }
 
 async fn object(
     State(served): State<Arc<Served>>,
     Path((number, address)): Path<(String, String)>,
 ) -> Answer<ObjectDetails> {
-    let index = dump_index(&served, &number)?;
-    let dump = &served.dumps[index];
-    let node = node_at(dump, &address)?;
-    let mut details = ObjectDetails::new(&dump.graph, &dump.retention, node, SHOWN);
-    details.record = (served.records)(index, dump.graph.address(node));
-    Ok(Json(details))
+    off_runtime(move || {
+        let index = dump_index(&served, &number)?;
+        let dump = &served.dumps[index];
+        let node = node_at(dump, &address)?;
+        let mut details = ObjectDetails::new(&dump.graph, &dump.retention, node, SHOWN);
+        // One dump read at a time: each reading uses every core.
+        let _one_at_a_time = RECORD_LOOKUPS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        details.record = (served.records)(index, dump.graph.address(node));
+        Ok(Json(details))
+    })
+    .await
 }
 
 async fn object_path(
     State(served): State<Arc<Served>>,
     Path((dump, address)): Path<(String, String)>,
 ) -> Answer<RootPath> {
-    let dump = dump_numbered(&served, &dump)?;
-    let node = node_at(dump, &address)?;
-    RootPath::find(&dump.graph, &dump.retention, node)
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "{address} is not reachable from the GC roots (garbage not yet collected)"
-            ))
-        })
+    off_runtime(move || {
+        let dump = dump_numbered(&served, &dump)?;
+        let node = node_at(dump, &address)?;
+        RootPath::find(&dump.graph, &dump.retention, node)
+            .map(Json)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "{address} is not reachable from the GC roots (garbage not yet collected)"
+                ))
+            })
+    })
+    .await
 }
 
 async fn trend(
     State(served): State<Arc<Served>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Answer<heapsift_reports::TrendReport> {
-    if served.dumps.len() < 2 {
-        return Err(ApiError::NotFound(
-            "a trend needs 2 dumps or more; 1 loaded".into(),
-        ));
-    }
-    let grouping = match params.get("by").map(String::as_str) {
-        None | Some("location") => TrendGrouping::Location,
-        Some("class") => TrendGrouping::Class,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "by must be location or class, not `{other}`"
-            )));
+    off_runtime(move || {
+        if served.dumps.len() < 2 {
+            return Err(ApiError::NotFound(
+                "a trend needs 2 dumps or more; 1 loaded".into(),
+            ));
         }
-    };
-    let top = number(&params, "top", 20)?;
-    let mut trend = Trend::new(grouping);
-    for dump in &served.dumps {
-        let counts = match grouping {
-            TrendGrouping::Location => dump.trend_by_location.clone(),
-            TrendGrouping::Class => dump.trend_by_class.clone(),
+        let grouping = match params.get("by").map(String::as_str) {
+            None | Some("location") => TrendGrouping::Location,
+            Some("class") => TrendGrouping::Class,
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "by must be location or class, not `{other}`"
+                )));
+            }
         };
-        trend.add_dump(dump.name.clone(), counts);
-    }
-    Ok(Json(trend.report(top)))
+        let top = number(&params, "top", 20)?;
+        let mut trend = Trend::new(grouping);
+        for dump in &served.dumps {
+            let counts = match grouping {
+                TrendGrouping::Location => dump.trend_by_location.clone(),
+                TrendGrouping::Class => dump.trend_by_class.clone(),
+            };
+            trend.add_dump(dump.name.clone(), counts);
+        }
+        Ok(Json(trend.report(top)))
+    })
+    .await
 }
 
 async fn diff(State(served): State<Arc<Served>>, Query(params): Params) -> Answer<DiffReport> {
-    let pick = |name: &str| -> Result<Option<&LoadedDump>, ApiError> {
-        params
-            .get(name)
-            .filter(|value| !value.is_empty())
-            .map(|value| dump_numbered(&served, value))
-            .transpose()
-    };
-    let (Some(before), Some(after)) = (pick("before")?, pick("after")?) else {
-        return Err(ApiError::BadRequest(
-            "a diff needs before and after (dump numbers)".into(),
-        ));
-    };
-    let retained = pick("retained")?;
-    Ok(Json(DiffReport::between(
-        &before.diff,
-        &after.diff,
-        retained.map(|dump| &dump.diff),
-    )))
+    off_runtime(move || {
+        let pick = |name: &str| -> Result<Option<&LoadedDump>, ApiError> {
+            params
+                .get(name)
+                .filter(|value| !value.is_empty())
+                .map(|value| dump_numbered(&served, value))
+                .transpose()
+        };
+        let (Some(before), Some(after)) = (pick("before")?, pick("after")?) else {
+            return Err(ApiError::BadRequest(
+                "a diff needs before and after (dump numbers)".into(),
+            ));
+        };
+        let retained = pick("retained")?;
+        Ok(Json(DiffReport::between(
+            &before.diff,
+            &after.diff,
+            retained.map(|dump| &dump.diff),
+        )))
+    })
+    .await
 }

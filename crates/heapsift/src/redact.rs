@@ -58,9 +58,20 @@ pub fn run(args: &RedactArgs) -> Result<(), Failure> {
                 RedactSink::new(&redactor, blocks.clone())
             });
             drop(blocks);
-            let written = sinks.map(|sinks| sinks.into_iter().for_each(RedactSink::finish));
+            let stats = sinks.map(|(sinks, stats)| {
+                sinks.into_iter().for_each(RedactSink::finish);
+                stats
+            });
             let result = writer.join().expect("the writer does not panic");
-            written?;
+            // A dump that ends mid-line is a dump: its complete records are
+            // kept. One that could not be read to its end (a broken
+            // download or compressed stream) would give a copy missing an
+            // unknown part: no OUT then.
+            if let Some(error) = stats?.stopped_by {
+                return Err(Failure::BadInput(format!(
+                    "{name}: could not be read to its end ({error}); {out_name} not written"
+                )));
+            }
             result.map_err(cannot_write)
         })?;
         output.finish().map_err(cannot_write)

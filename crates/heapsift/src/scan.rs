@@ -3,7 +3,7 @@
 use std::ffi::OsStr;
 
 use heapsift_input::{Input, Opened, ReadOptions, open, open_reader};
-use heapsift_reports::{RecordSink, ScanError, scan_records};
+use heapsift_reports::{RecordSink, ScanError, ScanStats, scan_records};
 use heapsift_store::{Location, open_object};
 
 use crate::failure::Failure;
@@ -19,18 +19,19 @@ where
     F: Fn() -> S + Sync,
 {
     let (input, opened) = open_dump(arg)?;
-    scan_opened(&input, opened, threads, true, make_sink)
+    Ok(scan_opened(&input, opened, threads, true, make_sink)?.0)
 }
 
 /// Reads an opened dump named `input` as [`scan_dump`] does, with a
-/// progress bar if `bar` (and stderr is a terminal).
+/// progress bar if `bar` (and stderr is a terminal); returns the
+/// statistics too.
 pub fn scan_opened<S, F>(
     input: &str,
     opened: Opened,
     threads: usize,
     bar: bool,
     make_sink: F,
-) -> Result<Vec<S>, Failure>
+) -> Result<(Vec<S>, ScanStats), Failure>
 where
     S: RecordSink,
     F: Fn() -> S + Sync,
@@ -47,7 +48,7 @@ where
     for warning in stats.warnings() {
         eprintln!("heapsift: {input}: {warning}");
     }
-    Ok(sinks)
+    Ok((sinks, stats))
 }
 
 /// Opens a dump: S3 objects are streamed as they download, everything else

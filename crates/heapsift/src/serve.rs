@@ -108,7 +108,8 @@ fn load(dump: &OsString, threads: usize) -> Result<LoadedDump, Failure> {
 /// The dump's line for the object at `address`, read again from the dump.
 fn record_line(dump: &OsString, address: u64, threads: usize) -> Option<String> {
     let (name, opened) = open_dump(dump).ok()?;
-    let finders = scan_opened(&name, opened, threads, false, || LineFinder::new(address)).ok()?;
+    let (finders, _) =
+        scan_opened(&name, opened, threads, false, || LineFinder::new(address)).ok()?;
     finders
         .into_iter()
         .find_map(|finder| finder.line)

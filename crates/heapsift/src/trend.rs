@@ -73,7 +73,7 @@ fn read_series(
         let _shared = (!alone).then(|| machine.read().unwrap_or_else(PoisonError::into_inner));
         let sinks = scan_opened(&name, opened, threads, false, || TrendSink::new(grouping));
         read.fetch_add(1, Ordering::Relaxed);
-        sinks.map(DumpCounts::from_sinks)
+        sinks.map(|(sinks, _)| DumpCounts::from_sinks(sinks))
     };
     series.chunks(at_once).flat_map(move |group| {
         let _bar = &bar;

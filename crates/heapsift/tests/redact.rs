@@ -207,6 +207,22 @@ fn inputs_and_existing_outputs_are_never_touched() {
     let written = std::fs::read(&out).unwrap();
     assert_eq!(written.iter().filter(|&&b| b == b'\n').count(), complete);
 
+    // A compressed dump that breaks off can't be copied whole: no OUT.
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gzip, &original).unwrap();
+    let gzip = gzip.finish().unwrap();
+    let broken = dir.join("broken.dump.gz");
+    std::fs::write(&broken, &gzip[..gzip.len() / 2]).unwrap();
+    let out = dir.join("broken-shared.dump");
+    let output = run(&["redact", path(&broken), path(&out)]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("could not be read to its end"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists());
+
     // A failed run leaves nothing behind.
     let png = dir.join("picture.png");
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
