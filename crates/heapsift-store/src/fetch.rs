@@ -4,6 +4,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use crate::{Location, ObjectReader, StoreError};
 
@@ -55,6 +56,7 @@ pub fn write_file_with<T, E: From<io::Error>>(
     write: impl FnOnce(&mut BufWriter<File>) -> Result<T, E>,
 ) -> Result<T, E> {
     let partial = partial_name(target);
+    lock_partial_files().push(partial.clone());
     let result = write_new(&partial, durable, write).and_then(|written| {
         if !replace && fs::symlink_metadata(target).is_ok() {
             // Appeared while writing: keep it.
@@ -72,7 +74,23 @@ pub fn write_file_with<T, E: From<io::Error>>(
     if result.is_err() {
         let _ = fs::remove_file(&partial);
     }
+    lock_partial_files().retain(|path| *path != partial);
     result
+}
+
+/// The temporary files being written right now.
+static PARTIAL_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn lock_partial_files() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PARTIAL_FILES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Removes the temporary files being written: for a process about to end
+/// on Ctrl-C, so that an interrupted `fetch` or `redact` leaves nothing.
+pub fn remove_partial_files() {
+    for path in lock_partial_files().drain(..) {
+        let _ = fs::remove_file(path);
+    }
 }
 
 fn open_local(path: &Path) -> Result<File, StoreError> {

@@ -18,7 +18,7 @@ mod key;
 mod location;
 mod s3;
 
-pub use fetch::{fetch, write_file, write_file_with};
+pub use fetch::{fetch, remove_partial_files, write_file, write_file_with};
 pub use key::DumpKey;
 pub use location::Location;
 pub use s3::ObjectReader;

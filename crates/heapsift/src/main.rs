@@ -26,6 +26,13 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // Interrupted (Ctrl-C, or SIGTERM), a command that was writing a file
+    // removes its temporary copy rather than leaving it behind; 130 is the
+    // shell's code for a run ended by Ctrl-C.
+    let _ = ctrlc::set_handler(|| {
+        heapsift_store::remove_partial_files();
+        std::process::exit(130);
+    });
     let result = match cli.command {
         cli::Command::Read(args) => read::run(&args),
         cli::Command::Signal(args) => signal::run(&args),

@@ -240,3 +240,48 @@ fn inputs_and_existing_outputs_are_never_touched() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn ctrl_c_leaves_no_temporary_file() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let dir = scratch("redact-interrupt");
+    let dump = dump_with_secrets(&dir);
+    let out = dir.join("interrupted.dump");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heapsift"))
+        .args(["redact", "-", path(&out)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Some lines, and the pipe kept open: heapsift waits for the rest.
+    let mut stdin = child.stdin.take().unwrap();
+    let original = std::fs::read(&dump).unwrap();
+    stdin.write_all(&original[..original.len() / 2]).unwrap();
+    let partial = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().contains(".partial-"))
+    };
+    let started = std::time::Instant::now();
+    while !partial() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "redact never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(!partial(), "the temporary file is left behind");
+    assert!(!out.exists());
+}
