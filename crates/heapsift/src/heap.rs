@@ -3,11 +3,10 @@
 use std::ffi::OsStr;
 
 use heapsift_graph::{GraphSink, HeapGraph, Retention};
-use heapsift_input::ReadOptions;
 use heapsift_reports::RecordSink;
 
 use crate::failure::Failure;
-use crate::scan::scan_dump;
+use crate::scan::{read_options, scan_dump};
 
 /// Reads the dump into a graph and computes its dominator tree.
 pub fn load(dump: &OsStr, threads: usize) -> Result<(HeapGraph, Retention), Failure> {
@@ -21,11 +20,7 @@ pub fn load_with<E: RecordSink>(
     threads: usize,
     extra: impl Fn() -> E + Sync,
 ) -> Result<(HeapGraph, Retention, Vec<E>), Failure> {
-    let sinks_made = ReadOptions {
-        threads,
-        ..ReadOptions::default()
-    }
-    .worker_count();
+    let sinks_made = read_options(threads).worker_count();
     // Dumps average about 400 bytes a line: room for the objects of a
     // plain file up front spares the columns their step-by-step growth.
     let expected = std::fs::metadata(dump).map_or(0, |meta| meta.len()) / 400;

@@ -7,13 +7,12 @@ use std::path::Path;
 use std::sync::mpsc::sync_channel;
 use std::thread;
 
-use heapsift_input::ReadOptions;
 use heapsift_redact::{RedactSink, Redactor, write_in_order};
 use heapsift_store::write_file_with;
 
 use crate::cli::RedactArgs;
 use crate::failure::Failure;
-use crate::scan::{open_dump, scan_opened};
+use crate::scan::{open_dump, read_options, scan_opened};
 
 pub fn run(args: &RedactArgs) -> Result<(), Failure> {
     let out = &args.output;
@@ -40,12 +39,7 @@ pub fn run(args: &RedactArgs) -> Result<(), Failure> {
     };
     let (name, opened) = open_dump(&args.input)?;
     let threads = args.threads;
-    let in_flight = ReadOptions {
-        threads,
-        ..ReadOptions::default()
-    }
-    .worker_count()
-        * 2;
+    let in_flight = read_options(threads).worker_count() * 2;
     let cannot_write = |e: io::Error| Failure::BadInput(format!("{out_name}: cannot write: {e}"));
     // Not flushed to disk before the rename: OUT can be made again from IN,
     // and waiting for the disk would more than double the run.

@@ -37,10 +37,7 @@ where
     F: Fn() -> S + Sync,
 {
     let bad_input = |message: String| Failure::BadInput(format!("{input}: {message}"));
-    let options = ReadOptions {
-        threads,
-        ..ReadOptions::default()
-    };
+    let options = read_options(threads);
     let progress = bar.then(|| Progress::bytes(input, opened.total_bytes(), opened.consumed()));
     let result = scan_records(opened, &options, make_sink);
     drop(progress);
@@ -49,6 +46,15 @@ where
         eprintln!("heapsift: {input}: {warning}");
     }
     Ok((sinks, stats))
+}
+
+/// How a dump is read with `--threads N` (0: one thread per core); its
+/// `worker_count()` is how many sinks a reading makes.
+pub fn read_options(threads: usize) -> ReadOptions {
+    ReadOptions {
+        threads,
+        ..ReadOptions::default()
+    }
 }
 
 /// Opens a dump: S3 objects are streamed as they download, everything else

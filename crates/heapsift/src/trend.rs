@@ -5,14 +5,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread;
 
-use heapsift_input::ReadOptions;
 use heapsift_render::{json, text};
 use heapsift_reports::{DumpCounts, Trend, TrendGrouping, TrendSink};
 
 use crate::cli::{Format, SeriesSort, TrendArgs, TrendBy};
 use crate::failure::Failure;
 use crate::progress::Progress;
-use crate::scan::{open_dump, scan_opened};
+use crate::scan::{open_dump, read_options, scan_opened};
 use crate::series::{SeriesDump, SeriesOrder, resolve};
 
 pub fn run(args: &TrendArgs) -> Result<(), Failure> {
@@ -32,9 +31,12 @@ pub fn run(args: &TrendArgs) -> Result<(), Failure> {
         TrendBy::Class => TrendGrouping::Class,
     };
     let mut trend = Trend::new(grouping);
-    for (dump, counts) in read_series(&series, args.common.threads, grouping) {
+    let read = Arc::new(AtomicU64::new(0));
+    let bar = Progress::dumps(series.len() as u64, Arc::clone(&read));
+    for (dump, counts) in read_series(&series, args.common.threads, grouping, read) {
         trend.add_dump(dump.name(), counts?);
     }
+    drop(bar);
     let report = trend.report(args.top);
     let mut out = BufWriter::new(io::stdout().lock());
     match args.common.format {
@@ -50,19 +52,14 @@ pub fn run(args: &TrendArgs) -> Result<(), Failure> {
 /// are gzip), so as many of those are read together as there are cores.
 /// An uncompressed file uses every core by itself and is read alone.
 /// Yields the counts in series order, a group of dumps at a time, so at
-/// most that many dumps' counts are held.
+/// most that many dumps' counts are held. `read` counts the dumps read.
 fn read_series(
     series: &[SeriesDump],
     threads: usize,
     grouping: TrendGrouping,
+    read: Arc<AtomicU64>,
 ) -> impl Iterator<Item = (&SeriesDump, Result<DumpCounts, Failure>)> {
-    let at_once = ReadOptions {
-        threads,
-        ..ReadOptions::default()
-    }
-    .worker_count();
-    let read = Arc::new(AtomicU64::new(0));
-    let bar = Progress::dumps(series.len() as u64, Arc::clone(&read));
+    let at_once = read_options(threads).worker_count();
     // Streams share the machine (read lock); a parallel file has it to
     // itself (write lock).
     let machine = RwLock::new(());
@@ -76,7 +73,6 @@ fn read_series(
         sinks.map(|(sinks, _)| DumpCounts::from_sinks(sinks))
     };
     series.chunks(at_once).flat_map(move |group| {
-        let _bar = &bar;
         let counts: Vec<Result<DumpCounts, Failure>> = thread::scope(|scope| {
             let readers: Vec<_> = group
                 .iter()
