@@ -1,7 +1,7 @@
 //! Building the graph from a dump's records, read in parallel.
 
 use heapsift_parse::{Record, parse_address};
-use heapsift_reports::{Locations, RecordSink};
+use heapsift_scan::{AddressIndex, Locations, PAGE_BITS, RecordSink};
 
 use crate::graph::{HeapGraph, NONE};
 
@@ -61,42 +61,24 @@ fn each_address(raw: &[u8], mut f: impl FnMut(u64)) {
     }
 }
 
-/// Finds the node at an address. Addresses are kept sorted, with a small
-/// map from each 64 KiB page to its addresses: a lookup touches that map
-/// (which stays in cache) and one page's worth of addresses, where a hash
-/// map of millions of entries would miss the cache on almost every one of
-/// the dump's many references.
-struct AddressIndex {
-    sorted: Vec<u64>,
+/// Finds the node of an object by its address.
+struct NodeIndex {
+    addresses: AddressIndex<u64>,
+    /// The node of each address, in the index's order.
     nodes: Vec<u32>,
-    pages: hashbrown::HashMap<u64, (u32, u32), FastHash>,
 }
 
-impl AddressIndex {
-    const PAGE_BITS: u32 = 16;
-
+impl NodeIndex {
     fn new(addresses: &[u64]) -> Self {
         let (sorted, nodes) = sorted_by_address(addresses);
-        let mut pages = hashbrown::HashMap::with_hasher(FastHash::default());
-        let mut start = 0;
-        while start < sorted.len() {
-            let page = sorted[start] >> Self::PAGE_BITS;
-            let end = start + sorted[start..].partition_point(|&a| a >> Self::PAGE_BITS == page);
-            pages.insert(page, (start as u32, end as u32));
-            start = end;
-        }
-        AddressIndex {
-            sorted,
+        NodeIndex {
+            addresses: AddressIndex::from_sorted(sorted),
             nodes,
-            pages,
         }
     }
 
     fn get(&self, address: u64) -> Option<u32> {
-        let &(start, end) = self.pages.get(&(address >> Self::PAGE_BITS))?;
-        let (start, end) = (start as usize, end as usize);
-        let i = self.sorted[start..end].binary_search(&address).ok()?;
-        Some(self.nodes[start + i])
+        Some(self.nodes[self.addresses.position(&address)?])
     }
 }
 
@@ -110,7 +92,7 @@ impl AddressIndex {
 /// spans a gap another page could sit in. Anything else (overlapping runs)
 /// gets a full sort.
 fn sorted_by_address(addresses: &[u64]) -> (Vec<u64>, Vec<u32>) {
-    const PAGE: u64 = 1 << AddressIndex::PAGE_BITS;
+    const PAGE: u64 = 1 << PAGE_BITS;
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     for i in 1..=addresses.len() {
@@ -156,7 +138,7 @@ struct Resolved {
 fn resolve_runs(
     sinks: &[GraphSink],
     runs: &[(u32, usize, u32, u32)],
-    index: &AddressIndex,
+    index: &NodeIndex,
 ) -> Resolved {
     let mut out = Resolved::default();
     for &(_, s, first, end) in runs {
@@ -344,7 +326,7 @@ impl HeapGraph {
             }
         }
 
-        let index = AddressIndex::new(&graph.addresses);
+        let index = NodeIndex::new(&graph.addresses);
         let resolve = |address: u64| index.get(address);
 
         // References resolve in parallel: the runs split in two halves of
@@ -412,7 +394,7 @@ impl HeapGraph {
 
 #[cfg(test)]
 mod tests {
-    use super::AddressIndex;
+    use super::NodeIndex;
 
     #[test]
     fn finds_addresses_in_page_runs_and_in_any_order() {
@@ -421,7 +403,7 @@ mod tests {
         // Overlapping runs and a repeated address (the first one wins).
         let shuffled = [0x30, 0x10, 0x40, 0x20, 0x10, 0x1_0000];
         for addresses in [&paged[..], &shuffled[..]] {
-            let index = AddressIndex::new(addresses);
+            let index = NodeIndex::new(addresses);
             for (node, &address) in addresses.iter().enumerate() {
                 let first = addresses.iter().position(|&a| a == address).unwrap();
                 assert_eq!(

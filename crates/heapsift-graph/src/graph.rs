@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use heapsift_reports::human_bytes;
+use heapsift_scan::human_bytes;
 
 pub(crate) use crate::dominators::NONE;
 

@@ -9,15 +9,13 @@
 //! Lines that are not records are left out: they could hold anything.
 //!
 //! Reading is parallel ([`RedactSink`], one per reading thread, fed by
-//! `heapsift_reports::scan_records`); [`write_in_order`] puts the redacted
-//! blocks back in the dump's order as they come.
+//! `heapsift_scan::scan_in_order`, which writes the redacted blocks in the
+//! dump's order as they come).
 
-use std::collections::BTreeMap;
-use std::io::{self, Write};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::io;
 
 use heapsift_parse::Record;
-use heapsift_reports::RecordSink;
+use heapsift_scan::{BlockOutput, RecordSink, WritesBlocks};
 
 /// What a placeholder starts with.
 const PREFIX: &[u8] = b"redacted:";
@@ -95,75 +93,35 @@ fn span_in(line: &[u8], part: &[u8]) -> Option<(usize, usize)> {
     (end <= line.len()).then_some((start, end))
 }
 
-/// A block of redacted lines and its number in the dump.
-pub type Block = (u32, Vec<u8>);
-
-/// One reading thread's redaction: each block's records, redacted, are
-/// handed to the writer when the thread moves on to its next block (and
-/// the last one by [`RedactSink::finish`]).
+/// One reading thread's redaction: each block's records, redacted, go to
+/// its [`BlockOutput`].
 #[derive(Debug)]
 pub struct RedactSink<'a> {
     redactor: &'a Redactor,
-    blocks: SyncSender<Block>,
-    current: Option<Block>,
+    output: BlockOutput,
 }
 
 impl<'a> RedactSink<'a> {
-    /// A sink redacting with `redactor` and sending blocks to `blocks`.
-    pub fn new(redactor: &'a Redactor, blocks: SyncSender<Block>) -> Self {
-        RedactSink {
-            redactor,
-            blocks,
-            current: None,
-        }
-    }
-
-    fn hand_over(&mut self) {
-        if let Some(block) = self.current.take() {
-            // The writer only hangs up after failing; it reports why.
-            let _ = self.blocks.send(block);
-        }
-    }
-
-    /// Hands over the last block.
-    pub fn finish(mut self) {
-        self.hand_over();
+    /// A sink redacting with `redactor` into `output`.
+    pub fn new(redactor: &'a Redactor, output: BlockOutput) -> Self {
+        RedactSink { redactor, output }
     }
 }
 
 impl RecordSink for RedactSink<'_> {
     fn block_started(&mut self, block: u32) {
-        self.hand_over();
-        self.current = Some((block, Vec::new()));
+        self.output.start(block);
     }
 
     fn record(&mut self, record: &Record<'_>) {
-        if let Some((_, lines)) = &mut self.current {
-            self.redactor.redact_into(record, lines);
-        }
+        self.redactor.redact_into(record, self.output.bytes());
     }
 }
 
-/// Writes the blocks to `out` in their order as they arrive (blocks are
-/// numbered from 0 without gaps; any left waiting at the end are written in
-/// order too). Returns the bytes written.
-pub fn write_in_order(blocks: Receiver<Block>, out: &mut impl Write) -> io::Result<u64> {
-    let mut waiting = BTreeMap::new();
-    let mut next = 0u32;
-    let mut written = 0u64;
-    for (number, lines) in blocks {
-        waiting.insert(number, lines);
-        while let Some(lines) = waiting.remove(&next) {
-            out.write_all(&lines)?;
-            written += lines.len() as u64;
-            next += 1;
-        }
+impl WritesBlocks for RedactSink<'_> {
+    fn output(&mut self) -> Option<&mut BlockOutput> {
+        Some(&mut self.output)
     }
-    for lines in waiting.into_values() {
-        out.write_all(&lines)?;
-        written += lines.len() as u64;
-    }
-    Ok(written)
 }
 
 #[cfg(test)]
@@ -218,17 +176,5 @@ mod tests {
             random.placeholder(b"x"),
             Redactor::random().unwrap().placeholder(b"x")
         );
-    }
-
-    #[test]
-    fn blocks_are_written_in_order_whatever_order_they_come_in() {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(8);
-        for (number, text) in [(2, "c"), (0, "a"), (3, "d"), (1, "b")] {
-            sender.send((number, text.as_bytes().to_vec())).unwrap();
-        }
-        drop(sender);
-        let mut out = Vec::new();
-        assert_eq!(write_in_order(receiver, &mut out).unwrap(), 4);
-        assert_eq!(out, b"abcd");
     }
 }

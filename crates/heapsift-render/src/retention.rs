@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use heapsift_graph::{Grouping, ObjectDetails, RetainedReport, RetainedRow, RootPath, SharedPaths};
-use heapsift_reports::human_bytes;
+use heapsift_scan::{counted, human_bytes};
 
 /// Writes `retained`: a headline with the heap's totals, then one row per
 /// object (or class, or site), biggest retained size first.
@@ -24,12 +24,15 @@ pub fn retained_report(report: &RetainedReport, out: &mut impl Write) -> io::Res
     )?;
     writeln!(
         out,
-        "Heap: {} in {} objects; reachable from the GC roots: {} objects ({}); unreachable: {} objects ({})\n",
+        "Heap: {} in {}; reachable from the GC roots: {} ({}); unreachable: {} ({})\n",
         human_bytes(report.total_bytes),
-        report.reachable.objects + report.unreachable.objects,
-        report.reachable.objects,
+        counted(
+            report.reachable.objects + report.unreachable.objects,
+            "object"
+        ),
+        counted(report.reachable.objects, "object"),
         human_bytes(report.reachable.bytes),
-        report.unreachable.objects,
+        counted(report.unreachable.objects, "object"),
         human_bytes(report.unreachable.bytes),
     )?;
     let retained: Vec<String> = report
@@ -88,16 +91,20 @@ pub fn retained_report(report: &RetainedReport, out: &mut impl Write) -> io::Res
         }
         Grouping::Class | Grouping::Location => {
             let members: Vec<String> = report.rows.iter().map(|r| r.objects.to_string()).collect();
-            let mw = width(&members, "OF THEM");
-            let title = if report.by == Grouping::Class {
-                "CLASS"
+            let mw = width(&members, "MEMBERS");
+            let (title, members_are) = if report.by == Grouping::Class {
+                ("CLASS", "the objects of the class")
             } else {
-                "ALLOCATED AT"
+                ("ALLOCATED AT", "the objects allocated there")
             };
             writeln!(
                 out,
+                "MEMBERS: {members_are}; RETAINED, OBJECTS: what they keep alive, themselves included; OWN: their own size\n"
+            )?;
+            writeln!(
+                out,
                 "{:>rw$}  {:>cw$}  {:>mw$}  {:>ow$}  {title}",
-                "RETAINED", "OBJECTS", "OF THEM", "OWN"
+                "RETAINED", "OBJECTS", "MEMBERS", "OWN"
             )?;
             for (i, row) in report.rows.iter().enumerate() {
                 let name = row
@@ -124,11 +131,11 @@ fn object_line(row: &RetainedRow) -> String {
         .map(|l| format!("  ({l})"))
         .unwrap_or_default();
     format!(
-        "{}  {}  [retains {} in {} objects]{location}",
+        "{}  {}  [retains {} in {}]{location}",
         row.address.as_deref().unwrap_or("?"),
         row.description,
         human_bytes(row.retained_bytes),
-        row.retained_count,
+        counted(row.retained_count, "object"),
     )
 }
 
@@ -173,10 +180,10 @@ pub fn object_details(details: &ObjectDetails, out: &mut impl Write) -> io::Resu
     )?;
     writeln!(
         out,
-        "  retained: {} ({} bytes) in {} objects",
+        "  retained: {} ({} bytes) in {}",
         human_bytes(object.retained_bytes),
         object.retained_bytes,
-        object.retained_count
+        counted(object.retained_count, "object")
     )?;
     writeln!(
         out,
@@ -216,15 +223,18 @@ pub fn object_details(details: &ObjectDetails, out: &mut impl Write) -> io::Resu
 pub fn shared_paths(paths: &SharedPaths, out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
-        "Paths from the GC roots to the {} objects allocated at {} ({} reachable)",
-        paths.objects, paths.location, paths.reachable
+        "Paths from the GC roots to the {} allocated at {} ({} reachable)",
+        counted(paths.objects, "object"),
+        paths.location,
+        paths.reachable
     )?;
     for group in &paths.groups {
         let share = 100.0 * group.count as f64 / paths.reachable.max(1) as f64;
         writeln!(
             out,
-            "\n{} objects ({share:.0}%), for example {}",
-            group.count, group.example
+            "\n{} ({share:.0}%), for example {}",
+            counted(group.count, "object"),
+            group.example
         )?;
         writeln!(out, "root: {}", group.root)?;
         for (depth, hop) in group.hops.iter().enumerate() {

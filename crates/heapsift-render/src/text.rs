@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use heapsift_parse::inspect_ruby_string;
 use heapsift_reports::{
     DiffReport, GenerationReport, GenerationSummary, LocationRow, TrendGrouping, TrendReport,
-    human_bytes,
 };
+use heapsift_scan::human_bytes;
 
 const RULE: &str = "==============================";
 

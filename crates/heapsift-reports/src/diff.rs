@@ -5,24 +5,33 @@ use hashbrown::HashMap;
 use heapsift_parse::Record;
 use serde::Serialize;
 
-use crate::scan::RecordSink;
+use heapsift_scan::{AddressIndex, Addressed, BlockOutput, RecordSink, WritesBlocks};
 
 type FastHash = foldhash::fast::RandomState;
 
-/// Who a record is: (address, type, generation). heapy matches by address
-/// alone, so a slot reused by a new object hid it; the type and the
-/// generation tell the two apart.
-type Identity = (u64, u64, u64);
+/// Who a record is. heapy matches by address alone, so a slot reused by a
+/// new object hid it; the type and the generation tell the two apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Identity {
+    address: u64,
+    kind: u64,
+    generation: u64,
+}
+
+impl Addressed for Identity {
+    fn address(&self) -> u64 {
+        self.address
+    }
+}
 
 /// The identity of a record; `None` for records without an address
 /// (ROOT), which are never new.
 fn identity(record: &Record<'_>) -> Option<Identity> {
-    let address = record.address_value()?;
-    Some((
-        address,
-        type_code(record.kind),
-        record.generation.unwrap_or(u64::MAX),
-    ))
+    Some(Identity {
+        address: record.address_value()?,
+        kind: type_code(record.kind),
+        generation: record.generation.unwrap_or(u64::MAX),
+    })
 }
 
 /// A number for a type name: its position among Ruby's types, or a hash of
@@ -79,24 +88,9 @@ impl RecordSink for IdentitySink {
     }
 }
 
-/// Addresses are grouped by their bits above these: Ruby's heap pages are
-/// 64 KiB, so a group is one page's slots.
-const PAGE_BITS: u32 = 16;
-
 /// Every identity in a dump, to test AFTER's records against.
-///
-/// A sorted array with a directory of pages rather than a hash set: a dump
-/// lists a page's slots in ascending order, so consecutive lookups land in
-/// the same few cache lines, where a hash set sent every lookup to a random
-/// place in 100 MB (a third of a three-dump diff was spent waiting there).
 #[derive(Debug)]
-pub struct Identities {
-    /// Every identity, ascending.
-    sorted: Vec<Identity>,
-    /// Each page present, ascending, with the index of its first identity
-    /// in `sorted`.
-    pages: Vec<(u64, usize)>,
-}
+pub struct Identities(AddressIndex<Identity>);
 
 impl Identities {
     /// Merges the sinks of every reading thread, sorting each on a thread
@@ -115,39 +109,32 @@ impl Identities {
         }
         // One sorted run per sink: the stable sort merges them.
         sorted.sort();
-        let mut pages: Vec<(u64, usize)> = Vec::new();
-        for (index, identity) in sorted.iter().enumerate() {
-            let page = identity.0 >> PAGE_BITS;
-            if pages.last().is_none_or(|&(last, _)| last != page) {
-                pages.push((page, index));
-            }
-        }
-        Identities { sorted, pages }
+        Identities(AddressIndex::from_sorted(sorted))
     }
 
     fn contains(&self, identity: &Identity) -> bool {
-        let page = identity.0 >> PAGE_BITS;
-        let i = self.pages.partition_point(|&(p, _)| p < page);
-        match self.pages.get(i) {
-            Some(&(p, start)) if p == page => {
-                let end = self.pages.get(i + 1).map_or(self.sorted.len(), |&(_, e)| e);
-                self.sorted[start..end].binary_search(identity).is_ok()
-            }
-            _ => false,
-        }
+        self.0.contains(identity)
+    }
+
+    /// How many records have an identity (every record but ROOTs).
+    pub fn len(&self) -> usize {
+        self.0.entries().len()
+    }
+
+    /// Whether the dump had no records with an address.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
 /// Counts AFTER's new records (kept only if RETAINED has them, when
-/// given) by (type, file, line); keeps their lines when asked to.
+/// given) by (type, file, line); writes their lines when given an output.
 #[derive(Debug)]
 pub struct DiffSink<'a> {
     before: &'a Identities,
     retained: Option<&'a Identities>,
     groups: HashMap<GroupKey, (u64, u64), FastHash>,
-    keep_lines: bool,
-    /// Kept lines per block: (block, the lines, each ending in `\n`).
-    lines: Vec<(u32, Vec<u8>)>,
+    kept_lines: Option<BlockOutput>,
 }
 
 /// `(type, file, line)`, as written.
@@ -155,21 +142,29 @@ type GroupKey = (Box<[u8]>, Box<[u8]>, Option<u64>);
 
 impl<'a> DiffSink<'a> {
     /// A sink comparing with `before` (and `retained`, when given).
-    pub fn new(before: &'a Identities, retained: Option<&'a Identities>, keep_lines: bool) -> Self {
+    pub fn new(before: &'a Identities, retained: Option<&'a Identities>) -> Self {
         DiffSink {
             before,
             retained,
             groups: HashMap::default(),
-            keep_lines,
-            lines: Vec::new(),
+            kept_lines: None,
+        }
+    }
+
+    /// A sink that also writes the kept lines to `kept_lines`, with
+    /// [`heapsift_scan::scan_in_order`].
+    pub fn writing(self, kept_lines: BlockOutput) -> Self {
+        DiffSink {
+            kept_lines: Some(kept_lines),
+            ..self
         }
     }
 }
 
 impl RecordSink for DiffSink<'_> {
     fn block_started(&mut self, block: u32) {
-        if self.keep_lines {
-            self.lines.push((block, Vec::new()));
+        if let Some(output) = &mut self.kept_lines {
+            output.start(block);
         }
     }
 
@@ -189,10 +184,17 @@ impl RecordSink for DiffSink<'_> {
         let group = self.groups.entry(key).or_default();
         group.0 += 1;
         group.1 += record.memsize_or_zero();
-        if let Some((_, lines)) = self.lines.last_mut() {
+        if let Some(output) = &mut self.kept_lines {
+            let lines = output.bytes();
             lines.extend_from_slice(record.text);
             lines.push(b'\n');
         }
+    }
+}
+
+impl WritesBlocks for DiffSink<'_> {
+    fn output(&mut self) -> Option<&mut BlockOutput> {
+        self.kept_lines.as_mut()
     }
 }
 
@@ -226,47 +228,18 @@ pub struct DiffGroup {
 }
 
 impl DiffReport {
-    /// Merges the sinks; returns the report and the kept lines in AFTER's
-    /// order (empty unless the sinks kept them).
-    pub fn from_sinks(sinks: Vec<DiffSink<'_>>) -> (Self, Vec<u8>) {
+    /// Merges the sinks of every reading thread.
+    pub fn from_sinks(sinks: Vec<DiffSink<'_>>) -> Self {
         let retained = sinks.first().is_some_and(|s| s.retained.is_some());
         let mut groups: HashMap<GroupKey, (u64, u64), FastHash> = HashMap::default();
-        let mut blocks = Vec::new();
         for sink in sinks {
             for (key, (count, bytes)) in sink.groups {
                 let group = groups.entry(key).or_default();
                 group.0 += count;
                 group.1 += bytes;
             }
-            blocks.extend(sink.lines);
         }
-        blocks.sort_by_key(|&(block, _)| block);
-        let lines = blocks.into_iter().flat_map(|(_, lines)| lines).collect();
-        (DiffReport::from_groups(retained, groups), lines)
-    }
-
-    /// The diff of dumps read before: what `after` has that `before` has
-    /// not (and `retained` still has, when given). The same report as
-    /// reading AFTER through a [`DiffSink`].
-    pub fn between(before: &DiffIndex, after: &DiffIndex, retained: Option<&DiffIndex>) -> Self {
-        let mut sums = vec![(0u64, 0u64); after.groups.len()];
-        for (identity, group, bytes) in &after.records {
-            if before.identities.contains(identity)
-                || retained.is_some_and(|r| !r.identities.contains(identity))
-            {
-                continue;
-            }
-            let sum = &mut sums[*group as usize];
-            sum.0 += 1;
-            sum.1 += bytes;
-        }
-        let groups = after
-            .groups
-            .iter()
-            .zip(sums)
-            .filter(|(_, (count, _))| *count > 0)
-            .map(|(key, sum)| (key.clone(), sum));
-        DiffReport::from_groups(retained.is_some(), groups)
+        DiffReport::from_groups(retained, groups)
     }
 
     /// Rows sorted as heapy sorts them: most objects first, ties by the key
@@ -305,82 +278,5 @@ impl DiffReport {
             total_bytes,
             groups,
         }
-    }
-}
-
-/// One dump kept for diffs in any direction (the web UI): its identities,
-/// and every record's identity, group and size.
-#[derive(Debug)]
-pub struct DiffIndex {
-    identities: Identities,
-    records: Vec<(Identity, u32, u64)>,
-    groups: Vec<GroupKey>,
-}
-
-/// One thread's share of a [`DiffIndex`].
-#[derive(Debug, Default)]
-pub struct DiffIndexSink {
-    identities: IdentitySink,
-    records: Vec<(Identity, u32, u64)>,
-    groups: HashMap<GroupKey, u32, FastHash>,
-}
-
-impl RecordSink for DiffIndexSink {
-    fn record(&mut self, record: &Record<'_>) {
-        let Some(identity) = identity(record) else {
-            return;
-        };
-        self.identities.identities.push(identity);
-        let file = record.file.unwrap_or_default();
-        let next = self.groups.len() as u32;
-        let group = match self.groups.get(&GroupRef(record.kind, file, record.line)) {
-            Some(&group) => group,
-            None => {
-                let key = (Box::from(record.kind), Box::from(file), record.line);
-                *self.groups.entry(key).or_insert(next)
-            }
-        };
-        self.records
-            .push((identity, group, record.memsize_or_zero()));
-    }
-}
-
-impl DiffIndex {
-    /// Merges the sinks of every reading thread.
-    pub fn from_sinks(sinks: Vec<DiffIndexSink>) -> Self {
-        let mut identities = Vec::with_capacity(sinks.len());
-        let mut records = Vec::with_capacity(sinks.iter().map(|s| s.records.len()).sum());
-        let mut groups: HashMap<GroupKey, u32, FastHash> = HashMap::default();
-        for sink in sinks {
-            let mut renumbered = vec![0u32; sink.groups.len()];
-            for (key, local) in sink.groups {
-                let next = groups.len() as u32;
-                renumbered[local as usize] = *groups.entry(key).or_insert(next);
-            }
-            records.extend(
-                sink.records
-                    .into_iter()
-                    .map(|(identity, group, bytes)| (identity, renumbered[group as usize], bytes)),
-            );
-            identities.push(sink.identities);
-        }
-        let mut keys: Vec<(u32, GroupKey)> = groups.into_iter().map(|(k, g)| (g, k)).collect();
-        keys.sort_unstable_by_key(|(group, _)| *group);
-        DiffIndex {
-            identities: Identities::from_sinks(identities),
-            records,
-            groups: keys.into_iter().map(|(_, key)| key).collect(),
-        }
-    }
-}
-
-/// A [`GroupKey`] borrowed from a record, to look one up without copying:
-/// hashes as the tuple does.
-#[derive(Hash)]
-struct GroupRef<'a>(&'a [u8], &'a [u8], Option<u64>);
-
-impl hashbrown::Equivalent<GroupKey> for GroupRef<'_> {
-    fn equivalent(&self, key: &GroupKey) -> bool {
-        *self.0 == *key.0 && *self.1 == *key.1 && self.2 == key.2
     }
 }

@@ -7,8 +7,8 @@ use heapsift_parse::Record;
 use serde::{Serialize, Serializer};
 
 use crate::classes::ClassNames;
-use crate::location::Locations;
-use crate::scan::RecordSink;
+use heapsift_scan::Locations;
+use heapsift_scan::RecordSink;
 
 type FastHash = foldhash::fast::RandomState;
 
@@ -151,6 +151,63 @@ pub struct GenerationSink {
     classes: hashbrown::HashMap<Vec<u8>, u64, FastHash>,
     class_names: ClassNames,
     strings: hashbrown::HashMap<Vec<u8>, StringStats, FastHash>,
+    traced: TracedGenerations,
+}
+
+/// The generations that have traced objects (a `file`), to say which
+/// exist when the one asked for does not: a bit per generation, which costs
+/// a few instructions per record where a set would hash.
+#[derive(Debug, Default, Clone)]
+struct TracedGenerations {
+    bits: Vec<u64>,
+    /// Generations too big for `bits` (a process that ran a billion GCs).
+    beyond: std::collections::BTreeSet<u64>,
+}
+
+impl TracedGenerations {
+    /// Bits kept at most: generations up to about a million.
+    const MAX_WORDS: usize = 1 << 14;
+
+    fn insert(&mut self, generation: u64) {
+        let word = (generation / 64) as usize;
+        if word >= Self::MAX_WORDS {
+            self.beyond.insert(generation);
+            return;
+        }
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
+        }
+        self.bits[word] |= 1 << (generation % 64);
+    }
+
+    fn absorb(&mut self, other: TracedGenerations) {
+        if other.bits.len() > self.bits.len() {
+            self.bits.resize(other.bits.len(), 0);
+        }
+        for (into, from) in self.bits.iter_mut().zip(other.bits) {
+            *into |= from;
+        }
+        self.beyond.extend(other.beyond);
+    }
+
+    /// Ascending.
+    fn to_vec(&self) -> Vec<u64> {
+        let in_bits = self.bits.iter().enumerate().flat_map(|(word, &bits)| {
+            (0..64)
+                .filter(move |bit| bits & (1 << bit) != 0)
+                .map(move |bit| word as u64 * 64 + bit)
+        });
+        in_bits.chain(self.beyond.iter().copied()).collect()
+    }
+}
+
+/// The dump has no traced object in the generation asked for (heapy: "not a
+/// valid Generation").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoSuchGeneration {
+    /// The generations that do have traced objects, ascending (0 stands
+    /// for traced objects without a generation).
+    pub traced: Vec<u64>,
 }
 
 impl GenerationSink {
@@ -162,6 +219,7 @@ impl GenerationSink {
             classes: hashbrown::HashMap::default(),
             class_names: ClassNames::default(),
             strings: hashbrown::HashMap::default(),
+            traced: TracedGenerations::default(),
         }
     }
 }
@@ -169,6 +227,9 @@ impl GenerationSink {
 impl RecordSink for GenerationSink {
     fn record(&mut self, record: &Record<'_>) {
         self.class_names.note(record);
+        if record.file.is_some() {
+            self.traced.insert(record.generation_or_zero());
+        }
         if self.selector.selects(record) {
             self.count(record);
         }
@@ -202,12 +263,15 @@ impl GenerationSink {
 
 impl GenerationReport {
     /// Merges the sinks of every reading thread into the report, cutting
-    /// each table to `lines` rows. Returns `None` when no selected record
-    /// has a `file` (heapy: "not a valid Generation").
-    pub fn from_sinks(sinks: Vec<GenerationSink>, lines: usize) -> Option<Self> {
-        let mut merged = merge(sinks)?;
+    /// each table to `lines` rows. Fails when no selected record has a
+    /// `file` (heapy: "not a valid Generation").
+    pub fn from_sinks(sinks: Vec<GenerationSink>, lines: usize) -> Result<Self, NoSuchGeneration> {
+        let Some(mut merged) = merge(sinks) else {
+            return Err(NoSuchGeneration { traced: Vec::new() });
+        };
         let class_names = std::mem::take(&mut merged.class_names);
-        Self::from_merged(merged, &class_names, lines)
+        let traced = merged.traced.to_vec();
+        Self::from_merged(merged, &class_names, lines).ok_or(NoSuchGeneration { traced })
     }
 
     /// The report of a merged sink, naming classes with `class_names`.
@@ -409,14 +473,22 @@ impl GenerationReports {
     }
 
     /// The report for `selector` with tables of at most `lines` rows (and
-    /// at most as many as were kept); `None` as for
-    /// [`GenerationReport::from_sinks`].
-    pub fn get(&self, selector: GenerationSelector, lines: usize) -> Option<GenerationReport> {
+    /// at most as many as were kept); fails as
+    /// [`GenerationReport::from_sinks`] does.
+    pub fn get(
+        &self,
+        selector: GenerationSelector,
+        lines: usize,
+    ) -> Result<GenerationReport, NoSuchGeneration> {
         let report = match selector {
             GenerationSelector::All => self.all.as_ref(),
             GenerationSelector::Only(generation) => self.each.get(&generation),
         };
-        report.map(|report| report.truncated(lines))
+        report
+            .map(|report| report.truncated(lines))
+            .ok_or_else(|| NoSuchGeneration {
+                traced: self.each.keys().copied().collect(),
+            })
     }
 }
 
@@ -439,6 +511,7 @@ fn merge_into(into: &mut GenerationSink, from: GenerationSink) {
         *into.classes.entry(class).or_default() += count;
     }
     into.class_names.absorb(from.class_names);
+    into.traced.absorb(from.traced);
     for (value, stats) in from.strings {
         let target = into.strings.entry(value).or_default();
         for (location, count) in stats.locations {

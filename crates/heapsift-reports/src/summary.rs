@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use heapsift_parse::Record;
 use serde::Serialize;
 
-use crate::scan::RecordSink;
+use heapsift_scan::RecordSink;
 
 /// Objects and memory of a dump, grouped by the generation they were
 /// allocated in (heapy's "Analyzing Heap" report).
@@ -132,31 +132,9 @@ impl GenerationSummary {
     }
 }
 
-/// Bytes for people: `812 B`, `1.2 KB`, `3.4 MB` (binary units).
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_read_like_ls_h() {
-        assert_eq!(human_bytes(812), "812 B");
-        assert_eq!(human_bytes(3 * 1024 * 1024 + 400 * 1024), "3.4 MB");
-        assert_eq!(human_bytes(1 << 30), "1.0 GB");
-    }
 
     #[test]
     fn kilobytes_round_half_away_from_zero() {

@@ -7,8 +7,8 @@ use indexmap::IndexSet;
 use serde::Serialize;
 
 use crate::classes::ClassNames;
-use crate::location::Locations;
-use crate::scan::RecordSink;
+use heapsift_scan::Locations;
+use heapsift_scan::RecordSink;
 
 type FastHash = foldhash::fast::RandomState;
 

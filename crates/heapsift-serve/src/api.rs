@@ -1,5 +1,7 @@
 //! `/api/`: the reports of the loaded dumps as JSON, in the CLI's shapes.
-//! Parameters mirror the CLI's options and defaults.
+//! Each route collects a query's fields from its path and parameters
+//! (named as the CLI's options) and runs the query the CLI runs, so the
+//! defaults, checks and messages are the CLI's.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,15 +11,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use heapsift_graph::{DominatorLevel, Grouping, ObjectDetails, RetainedReport, RootPath};
-use heapsift_parse::parse_address;
-use heapsift_reports::{DiffReport, GenerationSelector, Trend, TrendGrouping};
+use heapsift_graph::{DominatorLevel, ObjectDetails, RetainedReport, RootPath};
+use heapsift_query::{
+    DiffQuery, DominatorQuery, GenerationArg, GenerationQuery, PathQuery, QueryError,
+    RetainedQuery, ShowQuery, TrendBy, TrendQuery, ValueEnum, parse_address_arg, parse_choice,
+};
+use heapsift_reports::{DiffReport, GenerationReport, GenerationSummary, TrendReport};
 use serde::Serialize;
 
+use crate::reread::{diff_against, record_line};
 use crate::{LoadedDump, Served};
-
-/// References and referrers an object page lists at most, as `show`.
-const SHOWN: usize = 50;
 
 /// A failed request: its status and a one-line reason, sent as
 /// `{"error": "..."}`.
@@ -48,10 +51,20 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> Self {
+        match error {
+            QueryError::Invalid(message) => ApiError::BadRequest(message),
+            QueryError::NotFound(message) => ApiError::NotFound(message),
+        }
+    }
+}
+
 type Answer<T> = Result<Json<T>, ApiError>;
 
-/// Held while an object's line is looked for: that reads the whole dump.
-static RECORD_LOOKUPS: Mutex<()> = Mutex::new(());
+/// Held while a dump is read again (an object's line, a diff's AFTER):
+/// each reading uses every core.
+static REREADS: Mutex<()> = Mutex::new(());
 
 /// Runs a report on a thread of its own, so that a slow one (walking
 /// millions of objects, reading a dump again) never holds up the others.
@@ -62,6 +75,7 @@ async fn off_runtime<T: Send + 'static>(
         .await
         .unwrap_or_else(|e| Err(ApiError::Failed(e.to_string())))
 }
+
 type Params = Query<HashMap<String, String>>;
 
 pub(crate) fn routes(served: Arc<Served>) -> Router {
@@ -122,7 +136,7 @@ fn dump_numbered<'a>(served: &'a Served, number: &str) -> Result<&'a LoadedDump,
     Ok(&served.dumps[dump_index(served, number)?])
 }
 
-/// A numeric parameter, or its default when absent.
+/// A numeric parameter, or `default` when absent.
 fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
     match params.get(name) {
         None => Ok(default),
@@ -132,22 +146,29 @@ fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Resul
     }
 }
 
-/// The node of the object at an address (as dumps write it).
-fn node_at(dump: &LoadedDump, address: &str) -> Result<u32, ApiError> {
-    let value = parse_address(address.as_bytes()).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "expected an object address such as 0x7f30cc77e440, not `{address}`"
-        ))
-    })?;
-    dump.graph
-        .node_at(value)
-        .ok_or_else(|| ApiError::NotFound(format!("no object at {value:#x} in the dump")))
+/// An address parameter, if given.
+fn address(params: &HashMap<String, String>, name: &str) -> Result<Option<u64>, ApiError> {
+    params
+        .get(name)
+        .map(|text| parse_address_arg(text).map_err(ApiError::BadRequest))
+        .transpose()
+}
+
+/// A choice parameter (`by`), or the default when absent.
+fn choice<T: ValueEnum + Default>(
+    params: &HashMap<String, String>,
+    name: &str,
+) -> Result<T, ApiError> {
+    match params.get(name) {
+        None => Ok(T::default()),
+        Some(text) => Ok(parse_choice(name, text)?),
+    }
 }
 
 async fn summary(
     State(served): State<Arc<Served>>,
     Path(dump): Path<String>,
-) -> Answer<heapsift_reports::GenerationSummary> {
+) -> Answer<GenerationSummary> {
     Ok(Json(dump_numbered(&served, &dump)?.summary.clone()))
 }
 
@@ -155,21 +176,15 @@ async fn generation(
     State(served): State<Arc<Served>>,
     Path((dump, generation)): Path<(String, String)>,
     Query(params): Params,
-) -> Answer<heapsift_reports::GenerationReport> {
+) -> Answer<GenerationReport> {
     let dump = dump_numbered(&served, &dump)?;
-    let selector = match generation.as_str() {
-        "all" => GenerationSelector::All,
-        text => GenerationSelector::Only(text.parse().map_err(|_| {
-            ApiError::BadRequest(format!(
-                "expected a generation number or `all`, not `{text}`"
-            ))
-        })?),
+    let query = GenerationQuery {
+        generation: generation
+            .parse::<GenerationArg>()
+            .map_err(ApiError::BadRequest)?,
+        lines: number(&params, "lines", GenerationQuery::DEFAULT_LINES)?,
     };
-    let lines = number(&params, "lines", 50)?;
-    dump.generations
-        .get(selector, lines)
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("not a valid Generation: {generation}")))
+    Ok(Json(query.from_reports(&dump.name, &dump.generations)?))
 }
 
 async fn retained(
@@ -179,36 +194,12 @@ async fn retained(
 ) -> Answer<RetainedReport> {
     off_runtime(move || {
         let dump = dump_numbered(&served, &dump)?;
-        let by = match params.get("by").map(String::as_str) {
-            None | Some("object") => Grouping::Object,
-            Some("class") => Grouping::Class,
-            Some("location") => Grouping::Location,
-            Some(other) => {
-                return Err(ApiError::BadRequest(format!(
-                    "by must be object, class or location, not `{other}`"
-                )));
-            }
+        let query = RetainedQuery {
+            by: choice(&params, "by")?,
+            top: number(&params, "top", RetainedQuery::DEFAULT_TOP)?,
+            root: address(&params, "root")?,
         };
-        let top = number(&params, "top", 20)?;
-        let root = match params.get("root") {
-            None => None,
-            Some(address) => {
-                let node = node_at(dump, address)?;
-                if !dump.retention.is_reachable(node) {
-                    return Err(ApiError::NotFound(format!(
-                        "{address} is not reachable from the GC roots: it retains nothing"
-                    )));
-                }
-                Some(node)
-            }
-        };
-        Ok(Json(RetainedReport::new(
-            &dump.graph,
-            &dump.retention,
-            by,
-            top,
-            root,
-        )))
+        Ok(Json(query.run(dump.heap())?))
     })
     .await
 }
@@ -220,17 +211,11 @@ async fn dominators(
 ) -> Answer<DominatorLevel> {
     off_runtime(move || {
         let dump = dump_numbered(&served, &dump)?;
-        let parent = params
-            .get("of")
-            .map(|address| node_at(dump, address))
-            .transpose()?;
-        let top = number(&params, "top", 40)?;
-        Ok(Json(DominatorLevel::new(
-            &dump.graph,
-            &dump.retention,
-            parent,
-            top,
-        )))
+        let query = DominatorQuery {
+            of: address(&params, "of")?,
+            top: number(&params, "top", DominatorQuery::DEFAULT_TOP)?,
+        };
+        Ok(Json(query.run(dump.heap())?))
     })
     .await
 }
@@ -240,16 +225,17 @@ async fn object(
     Path((number, address)): Path<(String, String)>,
 ) -> Answer<ObjectDetails> {
     off_runtime(move || {
-        let index = dump_index(&served, &number)?;
-        let dump = &served.dumps[index];
-        let node = node_at(dump, &address)?;
-        let mut details = ObjectDetails::new(&dump.graph, &dump.retention, node, SHOWN);
-        // One dump read at a time: each reading uses every core.
-        let _one_at_a_time = RECORD_LOOKUPS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        details.record = (served.records)(index, dump.graph.address(node));
-        Ok(Json(details))
+        let dump = dump_numbered(&served, &number)?;
+        let query = ShowQuery {
+            address: parse_address_arg(&address).map_err(ApiError::BadRequest)?,
+        };
+        // Checked before the long reading of the dump.
+        dump.heap().object_at(query.address)?;
+        let record = {
+            let _one_at_a_time = REREADS.lock().unwrap_or_else(PoisonError::into_inner);
+            record_line(dump, query.address, served.threads)
+        };
+        Ok(Json(query.run(dump.heap(), record)?))
     })
     .await
 }
@@ -260,47 +246,28 @@ async fn object_path(
 ) -> Answer<RootPath> {
     off_runtime(move || {
         let dump = dump_numbered(&served, &dump)?;
-        let node = node_at(dump, &address)?;
-        RootPath::find(&dump.graph, &dump.retention, node)
-            .map(Json)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "{address} is not reachable from the GC roots (garbage not yet collected)"
-                ))
-            })
+        let address = parse_address_arg(&address).map_err(ApiError::BadRequest)?;
+        Ok(Json(PathQuery::root_path(dump.heap(), address)?))
     })
     .await
 }
 
-async fn trend(
-    State(served): State<Arc<Served>>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Answer<heapsift_reports::TrendReport> {
+async fn trend(State(served): State<Arc<Served>>, Query(params): Params) -> Answer<TrendReport> {
     off_runtime(move || {
-        if served.dumps.len() < 2 {
-            return Err(ApiError::NotFound(
-                "a trend needs 2 dumps or more; 1 loaded".into(),
-            ));
-        }
-        let grouping = match params.get("by").map(String::as_str) {
-            None | Some("location") => TrendGrouping::Location,
-            Some("class") => TrendGrouping::Class,
-            Some(other) => {
-                return Err(ApiError::BadRequest(format!(
-                    "by must be location or class, not `{other}`"
-                )));
-            }
+        let query = TrendQuery {
+            by: choice(&params, "by")?,
+            top: number(&params, "top", TrendQuery::DEFAULT_TOP)?,
         };
-        let top = number(&params, "top", 20)?;
-        let mut trend = Trend::new(grouping);
+        query.check_series(served.dumps.len())?;
+        let mut series = query.series();
         for dump in &served.dumps {
-            let counts = match grouping {
-                TrendGrouping::Location => dump.trend_by_location.clone(),
-                TrendGrouping::Class => dump.trend_by_class.clone(),
+            let counts = match query.by {
+                TrendBy::Location => &dump.trend_by_location,
+                TrendBy::Class => &dump.trend_by_class,
             };
-            trend.add_dump(dump.name.clone(), counts);
+            series.add_dump(dump.name.clone(), counts.clone());
         }
-        Ok(Json(trend.report(top)))
+        Ok(Json(query.report(series)))
     })
     .await
 }
@@ -319,12 +286,15 @@ async fn diff(State(served): State<Arc<Served>>, Query(params): Params) -> Answe
                 "a diff needs before and after (dump numbers)".into(),
             ));
         };
-        let retained = pick("retained")?;
-        Ok(Json(DiffReport::between(
-            &before.diff,
-            &after.diff,
-            retained.map(|dump| &dump.diff),
-        )))
+        let query = DiffQuery {
+            before,
+            after,
+            retained: pick("retained")?,
+        };
+        let _one_at_a_time = REREADS.lock().unwrap_or_else(PoisonError::into_inner);
+        diff_against(&query, served.threads)
+            .map(Json)
+            .map_err(ApiError::Failed)
     })
     .await
 }

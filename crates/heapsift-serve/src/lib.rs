@@ -1,8 +1,10 @@
 //! `heapsift serve`: a local web UI over dumps already read into memory.
 //!
 //! The binary reads each dump once into a [`LoadedDump`] (its graph and
-//! dominator tree, every generation report, its trend counts and diff
-//! index); this crate answers the page's requests from them. The page
+//! dominator tree, every generation report, its trend counts and its
+//! objects' identities); this crate answers the page's requests from them
+//! with the queries of `heapsift-query`, as the CLI does. An object's line
+//! and a diff's AFTER are read from the dump again: lines are not kept. The page
 //! (`assets/`) is embedded in the binary: nothing is fetched from anywhere,
 //! and nothing is sent anywhere. The JSON under `/api/` has the shapes of
 //! the CLI's `--format json`, built by the same report code.
@@ -16,12 +18,15 @@
 mod api;
 mod assets;
 mod guard;
+mod reread;
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use heapsift_graph::{HeapGraph, Retention};
-use heapsift_reports::{DiffIndex, DumpCounts, GenerationReports, GenerationSummary};
+use heapsift_query::Heap;
+use heapsift_reports::{DumpCounts, GenerationReports, GenerationSummary, Identities};
 
 pub use guard::{check_address, new_token};
 
@@ -30,6 +35,8 @@ pub use guard::{check_address, new_token};
 pub struct LoadedDump {
     /// The name to show: the path or URL it was read from.
     pub name: String,
+    /// What to read it again from (a path or an `s3://` URL).
+    pub input: OsString,
     /// Objects and memory per generation (`read DUMP`).
     pub summary: GenerationSummary,
     /// The report of every generation and of `all` (`read DUMP GEN`).
@@ -42,20 +49,27 @@ pub struct LoadedDump {
     pub trend_by_location: DumpCounts,
     /// Objects per type and class, for the trend across dumps.
     pub trend_by_class: DumpCounts,
-    /// Identities, for diffs with the other dumps.
-    pub diff: DiffIndex,
+    /// Its objects' identities, for diffs with the other dumps.
+    pub identities: Identities,
 }
 
-/// Finds the line of the object at an address in dump number `dump`,
-/// reading the dump again: lines are not kept in memory.
-pub type RecordLookup = Box<dyn Fn(usize, u64) -> Option<String> + Send + Sync>;
+impl LoadedDump {
+    /// The heap, for queries.
+    pub fn heap(&self) -> Heap<'_> {
+        Heap {
+            graph: &self.graph,
+            retention: &self.retention,
+        }
+    }
+}
 
 /// What the server answers from.
+#[derive(Debug)]
 pub struct Served {
     /// The dumps, numbered from 0 in the order given.
     pub dumps: Vec<LoadedDump>,
-    /// How to find an object's line for its page.
-    pub records: RecordLookup,
+    /// Threads for reading a dump again (0: one per core).
+    pub threads: usize,
     /// The token every API request must carry (`--allow-remote`), if any.
     pub token: Option<String>,
 }

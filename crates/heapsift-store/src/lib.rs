@@ -18,13 +18,12 @@ mod key;
 mod location;
 mod s3;
 
-pub use fetch::{fetch, remove_partial_files, write_file, write_file_with};
+pub use fetch::fetch;
 pub use key::DumpKey;
 pub use location::Location;
 pub use s3::ObjectReader;
 
 use std::io;
-use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -39,8 +38,8 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     /// The destination of a fetch exists already.
-    #[error("{0} exists already; pass --force to replace it")]
-    DestinationExists(PathBuf),
+    #[error(transparent)]
+    DestinationExists(#[from] heapsift_output::OutputError),
     /// S3 refused or could not be reached.
     #[error("{0}")]
     S3(String),

@@ -1,10 +1,12 @@
 //! Command-line arguments.
 
 use std::ffi::OsString;
-use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use heapsift_reports::GenerationSelector;
+use heapsift_query::{
+    GenerationArg, GenerationQuery, PathQuery, PathTarget, RetainedBy, RetainedQuery, ShowQuery,
+    TrendBy, TrendQuery, parse_address_arg,
+};
 
 use crate::series::DumpFilter;
 
@@ -38,7 +40,7 @@ pub enum Command {
     /// `nil` bucket holds objects allocated before tracing started. Spikes in
     /// old generations that keep growing between dumps point at a leak.
     ///
-    /// With GEN (a generation number, or `all`): memory and object counts by
+    /// With GEN (a generation number, `nil`, or `all`): memory and object counts by
     /// allocation site (file:line), object counts by class, reference counts
     /// and duplicate strings, for the traced objects of that generation.
     ///
@@ -116,8 +118,6 @@ pub enum Command {
     /// the dumps a while apart, shows what leaks. One line per type and
     /// allocation site, most objects first, as heapy prints it.
     ///
-    /// Examples:
-    ///   heapsift diff 1.dump.gz 2.dump.gz
     /// A store (`s3://bucket/prefix/` or a folder) instead of the dumps
     /// stands for its newest three (or two), with --dyno and --pid to follow
     /// one process.
@@ -221,16 +221,31 @@ pub struct PathArgs {
     #[arg(value_name = "ADDR", value_parser = parse_address_arg, required_unless_present = "location", conflicts_with = "location")]
     pub address: Option<u64>,
 
-    /// Every object allocated at FILE:LINE, as `read` prints sites.
+    /// Every object allocated at FILE:LINE, as `read` prints sites, or the
+    /// end of one (`statement.rb:108`).
     #[arg(long, value_name = "FILE:LINE")]
     pub location: Option<String>,
 
     /// How many path shapes to show with --location.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = PathQuery::DEFAULT_TOP)]
     pub top: usize,
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+impl PathArgs {
+    /// The query the arguments ask.
+    pub fn query(&self) -> PathQuery {
+        let target = match (self.address, &self.location) {
+            (Some(address), _) => PathTarget::Object(address),
+            (None, location) => PathTarget::Site {
+                location: location.clone().expect("clap requires ADDR or --location"),
+                top: self.top,
+            },
+        };
+        PathQuery { target }
+    }
 }
 
 /// Arguments of `heapsift show`.
@@ -246,6 +261,15 @@ pub struct ObjectArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+impl ObjectArgs {
+    /// The query the arguments ask.
+    pub fn query(&self) -> ShowQuery {
+        ShowQuery {
+            address: self.address,
+        }
+    }
 }
 
 /// Arguments of `heapsift diff`.
@@ -282,11 +306,11 @@ pub struct TrendArgs {
     pub dumps: Vec<OsString>,
 
     /// One row per type and allocation site, or per type and class.
-    #[arg(long, value_enum, default_value_t = TrendBy::Location)]
+    #[arg(long, value_enum, default_value_t = TrendBy::default())]
     pub by: TrendBy,
 
     /// How many rows.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = TrendQuery::DEFAULT_TOP)]
     pub top: usize,
 
     /// The order of the dumps: as given, or by when they were taken (from
@@ -301,13 +325,14 @@ pub struct TrendArgs {
     pub common: CommonArgs,
 }
 
-/// `--by` of `trend`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TrendBy {
-    /// One row per type and allocation site (file:line).
-    Location,
-    /// One row per type and class name.
-    Class,
+impl TrendArgs {
+    /// The query the arguments ask.
+    pub fn query(&self) -> TrendQuery {
+        TrendQuery {
+            by: self.by,
+            top: self.top,
+        }
+    }
 }
 
 /// `--sort` of `trend`.
@@ -398,11 +423,11 @@ pub struct RetainedArgs {
     pub dump: OsString,
 
     /// One row per object, per class, or per allocation site.
-    #[arg(long, value_enum, default_value_t = GroupBy::Object)]
-    pub by: GroupBy,
+    #[arg(long, value_enum, default_value_t = RetainedBy::default())]
+    pub by: RetainedBy,
 
     /// How many rows.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = RetainedQuery::DEFAULT_TOP)]
     pub top: usize,
 
     /// Only the objects that this one retains (its dominator subtree).
@@ -413,21 +438,15 @@ pub struct RetainedArgs {
     pub common: CommonArgs,
 }
 
-/// `--by` of `retained`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GroupBy {
-    /// One row per object.
-    Object,
-    /// One row per class.
-    Class,
-    /// One row per allocation site (file:line).
-    Location,
-}
-
-/// An object address as dumps write it: hex, with or without `0x`.
-pub fn parse_address_arg(text: &str) -> Result<u64, String> {
-    heapsift_parse::parse_address(text.as_bytes())
-        .ok_or_else(|| format!("expected an object address such as 0x7f30cc77e440, not `{text}`"))
+impl RetainedArgs {
+    /// The query the arguments ask.
+    pub fn query(&self) -> RetainedQuery {
+        RetainedQuery {
+            by: self.by,
+            top: self.top,
+            root: self.root,
+        }
+    }
 }
 
 /// Arguments of `heapsift list`.
@@ -494,21 +513,33 @@ pub struct SignalArgs {
 /// Arguments of `heapsift read`.
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// The heap dump: a file (plain, .gz or .zst, detected from its content)
-    /// or `-` for stdin.
+    /// The heap dump: a file (plain, .gz or .zst, detected from its
+    /// content), `-` for stdin, or `s3://bucket/key`.
     #[arg(value_name = "DUMP")]
     pub dump: OsString,
 
-    /// A generation number, or `all` for every generation.
+    /// A generation number, `nil` for objects allocated before tracing
+    /// started, or `all` for every generation.
     #[arg(value_name = "GEN")]
     pub generation: Option<GenerationArg>,
 
     /// Rows per table in the generation report.
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = GenerationQuery::DEFAULT_LINES)]
     pub lines: usize,
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+impl ReadArgs {
+    /// The generation query the arguments ask, if they name a generation
+    /// (else the summary of every generation).
+    pub fn query(&self) -> Option<GenerationQuery> {
+        self.generation.clone().map(|generation| GenerationQuery {
+            generation,
+            lines: self.lines,
+        })
+    }
 }
 
 /// Options shared by the analysis commands.
@@ -526,34 +557,8 @@ pub struct CommonArgs {
 /// How a report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// For people: heapy's layout for `read`, tables for the others.
+    /// For people to read.
     Text,
     /// JSON, in the shape the README documents.
     Json,
-}
-
-/// The GEN argument of `read`, kept as typed for error messages.
-#[derive(Debug, Clone)]
-pub struct GenerationArg {
-    pub text: String,
-    pub selector: GenerationSelector,
-}
-
-impl FromStr for GenerationArg {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let selector = if text == "all" {
-            GenerationSelector::All
-        } else {
-            GenerationSelector::Only(
-                text.parse()
-                    .map_err(|_| format!("expected a generation number or `all`, not `{text}`"))?,
-            )
-        };
-        Ok(GenerationArg {
-            text: text.to_owned(),
-            selector,
-        })
-    }
 }

@@ -1,58 +1,58 @@
 //! `heapsift diff BEFORE AFTER [RETAINED]`.
 
-use std::ffi::OsString;
-use std::fs;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, BufWriter, Write};
+use std::path::Path;
 
+use heapsift_output::OutputFile;
+use heapsift_query::{DiffQuery, diff_after, open_dump};
 use heapsift_render::{json, text};
-use heapsift_reports::{DiffReport, DiffSink, Identities, IdentitySink};
-use heapsift_store::write_file;
+use heapsift_reports::{DiffReport, Identities, IdentitySink};
+use heapsift_store::DumpKey;
 
 use crate::cli::{DiffArgs, Format};
 use crate::failure::Failure;
-use crate::scan::scan_dump;
+use crate::scan::{read_options, reading, scan_dump};
 use crate::series::{SeriesOrder, resolve};
 
 pub fn run(args: &DiffArgs) -> Result<(), Failure> {
-    // Refuse before the long reading, not after it.
-    if let Some(path) = &args.output_diff
-        && !args.force
-        && fs::symlink_metadata(path).is_ok()
-    {
-        return Err(Failure::BadInput(format!(
-            "{}: exists already; pass --force to replace it",
-            path.display()
-        )));
+    let output = args
+        .output_diff
+        .as_deref()
+        .map(|path| OutputFile::new(path, args.force).compressed_as_named());
+    if let Some(output) = &output {
+        // Refuse before the long reading, not after it.
+        output
+            .check()
+            .map_err(|e| Failure::BadInput(e.to_string()))?;
     }
-    let (before, after, retained) = chosen_dumps(args)?;
+    let query = chosen_dumps(args)?;
+    let name = |dump: &OsString| dump.to_string_lossy().into_owned();
+    for warning in query.warnings(name, |a, b| same_dump(a, b), |d| key_time(d)) {
+        eprintln!("heapsift: {warning}");
+    }
     let threads = args.common.threads;
-    let before = Identities::from_sinks(scan_dump(&before, threads, IdentitySink::default)?);
-    let retained = match &retained {
-        Some(dump) => Some(Identities::from_sinks(scan_dump(
-            dump,
-            threads,
-            IdentitySink::default,
-        )?)),
-        None => None,
+    let identities = |dump: &OsString| {
+        scan_dump(dump, threads, IdentitySink::default)
+            .map(|(_, sinks)| Identities::from_sinks(sinks))
     };
-    let keep_lines = args.output_diff.is_some();
-    let sinks = scan_dump(&after, threads, || {
-        DiffSink::new(&before, retained.as_ref(), keep_lines)
-    })?;
-    let (report, lines) = DiffReport::from_sinks(sinks);
-    if let Some(path) = &args.output_diff {
-        write_file(path, &mut &lines[..], args.force).map_err(|e| {
-            Failure::BadInput(format!("{}: cannot write the diff: {e}", path.display()))
-        })?;
-    }
+    let before = identities(&query.before)?;
+    let retained = query.retained.as_ref().map(identities).transpose()?;
+    let report = match &output {
+        None => diff(&query.after, threads, &before, retained.as_ref(), None)?,
+        Some(output) => write_kept_lines(output, |out| {
+            diff(&query.after, threads, &before, retained.as_ref(), Some(out))
+        })?,
+    };
     let mut out = BufWriter::new(io::stdout().lock());
     match args.common.format {
         Format::Text => {
             text::diff_report(&report, &mut out)?;
-            if let Some(path) = &args.output_diff
+            if let Some(output) = &output
                 && !report.groups.is_empty()
             {
-                writeln!(out, "\nWriting heap dump diff to {}", path.display())?;
+                let path = output.target().display();
+                writeln!(out, "\nWriting heap dump diff to {path}")?;
             }
         }
         Format::Json => json::write(&report, &mut out)?,
@@ -61,10 +61,66 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Reads AFTER once for the report, writing the kept lines to `kept_lines`
+/// when given. A dump that can't be read to its end (a broken download or
+/// compressed stream) would give a diff missing an unknown part: it fails
+/// then rather than write one.
+fn diff(
+    after: &OsStr,
+    threads: usize,
+    before: &Identities,
+    retained: Option<&Identities>,
+    kept_lines: Option<&mut (dyn Write + Send)>,
+) -> Result<DiffReport, Failure> {
+    let writing = kept_lines.is_some();
+    let (name, opened) = open_dump(after)?;
+    let options = read_options(threads);
+    let (reading, stats) = reading(&name, opened, true, |opened| {
+        diff_after(opened, &options, before, retained, kept_lines)
+    })?;
+    if let Some(error) = stats.stopped_by.filter(|_| writing) {
+        return Err(Failure::BadInput(format!(
+            "{name}: could not be read to its end ({error}); the diff was not written"
+        )));
+    }
+    if let Some(written) = reading.kept_lines {
+        written?;
+    }
+    Ok(reading.report)
+}
+
+/// Runs `diff` writing into the output file, which appears only if it
+/// succeeds.
+fn write_kept_lines(
+    output: &OutputFile,
+    diff: impl FnOnce(&mut (dyn Write + Send)) -> Result<DiffReport, Failure>,
+) -> Result<DiffReport, Failure> {
+    let path = output.target().display();
+    output
+        .write(|out| diff(out))
+        .map_err(|failure| match failure {
+            Failure::Output(e) => Failure::BadInput(format!("{path}: cannot write the diff: {e}")),
+            other => other,
+        })
+}
+
+/// Whether two arguments name one dump: the same file, or the same URL.
+fn same_dump(a: &OsStr, b: &OsStr) -> bool {
+    match (Path::new(a).canonicalize(), Path::new(b).canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// When a dump was taken, where its name says (the agent's key layout).
+fn key_time(dump: &OsStr) -> Option<String> {
+    DumpKey::parse(dump.to_str()?).map(|key| key.time)
+}
+
 /// BEFORE, AFTER and RETAINED from the arguments; a store stands for its
 /// newest three dumps (or two), which are named on stderr since the user
 /// did not name them.
-fn chosen_dumps(args: &DiffArgs) -> Result<(OsString, OsString, Option<OsString>), Failure> {
+fn chosen_dumps(args: &DiffArgs) -> Result<DiffQuery<OsString>, Failure> {
     let mut series = resolve(&args.dumps, &args.filter.filter(), SeriesOrder::Given)?;
     let listed = series.iter().any(|dump| dump.listed);
     if listed {
@@ -78,11 +134,6 @@ fn chosen_dumps(args: &DiffArgs) -> Result<(OsString, OsString, Option<OsString>
         let names: Vec<String> = series.iter().map(|dump| dump.name()).collect();
         eprintln!("heapsift: diff of {}", names.join(" "));
     }
-    let mut inputs = series.into_iter().map(|dump| dump.input);
-    match (inputs.next(), inputs.next(), inputs.next(), inputs.next()) {
-        (Some(before), Some(after), retained, None) => Ok((before, after, retained)),
-        _ => Err(Failure::BadInput(
-            "diff takes BEFORE AFTER [RETAINED], or one store".into(),
-        )),
-    }
+    let dumps = series.into_iter().map(|dump| dump.input).collect();
+    Ok(DiffQuery::from_list(dumps)?)
 }

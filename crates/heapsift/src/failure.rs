@@ -3,6 +3,8 @@
 use std::io;
 use std::process::ExitCode;
 
+use heapsift_query::QueryError;
+
 /// Why a command failed; each becomes one line on stderr and an exit code.
 #[derive(Debug)]
 pub enum Failure {
@@ -39,5 +41,14 @@ impl Failure {
 impl From<io::Error> for Failure {
     fn from(err: io::Error) -> Self {
         Failure::Output(err)
+    }
+}
+
+impl From<QueryError> for Failure {
+    fn from(err: QueryError) -> Self {
+        match err {
+            QueryError::Invalid(message) => Failure::BadInput(message),
+            QueryError::NotFound(message) => Failure::NothingFound(message),
+        }
     }
 }

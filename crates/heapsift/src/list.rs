@@ -3,7 +3,7 @@
 use std::io::{self, BufWriter, Write};
 
 use heapsift_render::json;
-use heapsift_reports::human_bytes;
+use heapsift_scan::human_bytes;
 use heapsift_store::{Location, StoredDump, list};
 
 use crate::cli::{Format, ListArgs};

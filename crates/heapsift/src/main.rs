@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     // removes its temporary copy rather than leaving it behind; 130 is the
     // shell's code for a run ended by Ctrl-C.
     let _ = ctrlc::set_handler(|| {
-        heapsift_store::remove_partial_files();
+        heapsift_output::remove_partial_files();
         std::process::exit(130);
     });
     let result = match cli.command {

@@ -2,9 +2,9 @@
 
 use std::ffi::OsStr;
 
-use heapsift_input::{Input, Opened, ReadOptions, open, open_reader};
-use heapsift_reports::{RecordSink, ScanError, ScanStats, scan_records};
-use heapsift_store::{Location, open_object};
+use heapsift_input::{Opened, ReadOptions};
+use heapsift_query::open_dump;
+use heapsift_scan::{RecordSink, ScanError, ScanStats, scan_records};
 
 use crate::failure::Failure;
 use crate::progress::Progress;
@@ -12,21 +12,26 @@ use crate::progress::Progress;
 /// Reads every record of the dump named by `arg` (a path, `-` or an
 /// `s3://` URL) into sinks made by `make_sink`, printing
 /// `heapsift: <file>: <warning>` lines for skipped, recovered or truncated
-/// lines.
-pub fn scan_dump<S, F>(arg: &OsStr, threads: usize, make_sink: F) -> Result<Vec<S>, Failure>
+/// lines. Returns the sinks and the name the dump goes by in messages.
+pub fn scan_dump<S, F>(
+    arg: &OsStr,
+    threads: usize,
+    make_sink: F,
+) -> Result<(String, Vec<S>), Failure>
 where
     S: RecordSink,
     F: Fn() -> S + Sync,
 {
-    let (input, opened) = open_dump(arg)?;
-    Ok(scan_opened(&input, opened, threads, true, make_sink)?.0)
+    let (name, opened) = open_dump(arg)?;
+    let (sinks, _) = scan_opened(&name, opened, threads, true, make_sink)?;
+    Ok((name, sinks))
 }
 
-/// Reads an opened dump named `input` as [`scan_dump`] does, with a
+/// Reads an opened dump named `name` as [`scan_dump`] does, with a
 /// progress bar if `bar` (and stderr is a terminal); returns the
 /// statistics too.
 pub fn scan_opened<S, F>(
-    input: &str,
+    name: &str,
     opened: Opened,
     threads: usize,
     bar: bool,
@@ -36,16 +41,29 @@ where
     S: RecordSink,
     F: Fn() -> S + Sync,
 {
-    let bad_input = |message: String| Failure::BadInput(format!("{input}: {message}"));
     let options = read_options(threads);
-    let progress = bar.then(|| Progress::bytes(input, opened.total_bytes(), opened.consumed()));
-    let result = scan_records(opened, &options, make_sink);
+    reading(name, opened, bar, |opened| {
+        scan_records(opened, &options, make_sink)
+    })
+}
+
+/// Runs `read` over an opened dump named `name`, with a progress bar if
+/// `bar` (and stderr is a terminal), then prints the warnings of what it
+/// found.
+pub fn reading<T>(
+    name: &str,
+    opened: Opened,
+    bar: bool,
+    read: impl FnOnce(Opened) -> Result<(T, ScanStats), ScanError>,
+) -> Result<(T, ScanStats), Failure> {
+    let progress = bar.then(|| Progress::bytes(name, opened.total_bytes(), opened.consumed()));
+    let result = read(opened);
     drop(progress);
-    let (sinks, stats) = result.map_err(|e: ScanError| bad_input(e.to_string()))?;
+    let (read, stats) = result.map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
     for warning in stats.warnings() {
-        eprintln!("heapsift: {input}: {warning}");
+        eprintln!("heapsift: {name}: {warning}");
     }
-    Ok((sinks, stats))
+    Ok((read, stats))
 }
 
 /// How a dump is read with `--threads N` (0: one thread per core); its
@@ -54,28 +72,5 @@ pub fn read_options(threads: usize) -> ReadOptions {
     ReadOptions {
         threads,
         ..ReadOptions::default()
-    }
-}
-
-/// Opens a dump: S3 objects are streamed as they download, everything else
-/// goes to heapsift-input. Returns the name to show with the input.
-pub fn open_dump(arg: &OsStr) -> Result<(String, Opened), Failure> {
-    let bad_input = |name: &dyn std::fmt::Display, message: String| {
-        Failure::BadInput(format!("{name}: {message}"))
-    };
-    match arg.to_str().filter(|text| Location::is_s3(text)) {
-        Some(url) => {
-            let object = Location::parse(url).map_err(|e| Failure::BadInput(e.to_string()))?;
-            let reader = open_object(&object).map_err(|e| bad_input(&url, e.to_string()))?;
-            let size = reader.size();
-            let opened = open_reader(Box::new(reader), Some(size))
-                .map_err(|e| bad_input(&url, e.to_string()))?;
-            Ok((url.to_owned(), opened))
-        }
-        None => {
-            let input = Input::from_arg(arg);
-            let opened = open(&input).map_err(|e| bad_input(&input, e.to_string()))?;
-            Ok((input.to_string(), opened))
-        }
     }
 }

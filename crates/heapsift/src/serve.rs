@@ -5,15 +5,14 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 
 use heapsift_reports::{
-    DiffIndex, DiffIndexSink, DumpCounts, EveryGenerationSink, GenerationReports,
-    GenerationSummary, LineFinder, SummarySink, TrendGrouping, TrendSink,
+    DumpCounts, EveryGenerationSink, GenerationReports, GenerationSummary, Identities,
+    IdentitySink, SummarySink, TrendGrouping, TrendSink,
 };
 use heapsift_serve::{LoadedDump, Served, check_address, new_token, serve};
 
 use crate::cli::ServeArgs;
 use crate::failure::Failure;
-use crate::heap::load_with;
-use crate::scan::{open_dump, scan_opened};
+use crate::heap::LoadedHeap;
 
 /// Rows kept per table of each generation report; the page asks for fewer.
 const KEPT_LINES: usize = 1000;
@@ -50,14 +49,11 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     if args.open {
         open_browser(&url);
     }
-    let inputs: Vec<OsString> = args.dumps.clone();
-    let records =
-        Box::new(move |dump: usize, address: u64| record_line(&inputs[dump], address, threads));
     serve(
         listener,
         Served {
             dumps,
-            records,
+            threads,
             token,
         },
     )
@@ -66,7 +62,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
 
 /// Reads one dump with everything the pages need, in one pass.
 fn load(dump: &OsString, threads: usize) -> Result<LoadedDump, Failure> {
-    let (graph, retention, extras) = load_with(dump, threads, || {
+    let (heap, extras) = LoadedHeap::load_with(dump, threads, || {
         (
             SummarySink::default(),
             (
@@ -75,7 +71,7 @@ fn load(dump: &OsString, threads: usize) -> Result<LoadedDump, Failure> {
                     TrendSink::new(TrendGrouping::Location),
                     (
                         TrendSink::new(TrendGrouping::Class),
-                        DiffIndexSink::default(),
+                        IdentitySink::default(),
                     ),
                 ),
             ),
@@ -85,35 +81,25 @@ fn load(dump: &OsString, threads: usize) -> Result<LoadedDump, Failure> {
     let mut generations = Vec::new();
     let mut by_location = Vec::new();
     let mut by_class = Vec::new();
-    let mut diffs = Vec::new();
-    for (summary, (generation, (location, (class, diff)))) in extras {
+    let mut identities = Vec::new();
+    for (summary, (generation, (location, (class, identity)))) in extras {
         summaries.push(summary);
         generations.push(generation);
         by_location.push(location);
         by_class.push(class);
-        diffs.push(diff);
+        identities.push(identity);
     }
     Ok(LoadedDump {
         name: dump.to_string_lossy().into_owned(),
+        input: dump.clone(),
         summary: GenerationSummary::from_sinks(summaries),
         generations: GenerationReports::from_sinks(generations, KEPT_LINES),
-        graph,
-        retention,
+        graph: heap.graph,
+        retention: heap.retention,
         trend_by_location: DumpCounts::from_sinks(by_location),
         trend_by_class: DumpCounts::from_sinks(by_class),
-        diff: DiffIndex::from_sinks(diffs),
+        identities: Identities::from_sinks(identities),
     })
-}
-
-/// The dump's line for the object at `address`, read again from the dump.
-fn record_line(dump: &OsString, address: u64, threads: usize) -> Option<String> {
-    let (name, opened) = open_dump(dump).ok()?;
-    let (finders, _) =
-        scan_opened(&name, opened, threads, false, || LineFinder::new(address)).ok()?;
-    finders
-        .into_iter()
-        .find_map(|finder| finder.line)
-        .map(|line| String::from_utf8_lossy(&line).into_owned())
 }
 
 /// Opens `url` in the desktop's browser; says so when it can't.

@@ -5,13 +5,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread;
 
+use heapsift_query::{TrendQuery, open_dump};
 use heapsift_render::{json, text};
-use heapsift_reports::{DumpCounts, Trend, TrendGrouping, TrendSink};
+use heapsift_reports::DumpCounts;
 
-use crate::cli::{Format, SeriesSort, TrendArgs, TrendBy};
+use crate::cli::{Format, SeriesSort, TrendArgs};
 use crate::failure::Failure;
 use crate::progress::Progress;
-use crate::scan::{open_dump, read_options, scan_opened};
+use crate::scan::{read_options, scan_opened};
 use crate::series::{SeriesDump, SeriesOrder, resolve};
 
 pub fn run(args: &TrendArgs) -> Result<(), Failure> {
@@ -20,24 +21,16 @@ pub fn run(args: &TrendArgs) -> Result<(), Failure> {
         SeriesSort::Time => SeriesOrder::Time,
     };
     let series = resolve(&args.dumps, &args.filter.filter(), order)?;
-    if series.len() < 2 {
-        return Err(Failure::BadInput(format!(
-            "a trend needs 2 dumps or more; {} given",
-            series.len()
-        )));
-    }
-    let grouping = match args.by {
-        TrendBy::Location => TrendGrouping::Location,
-        TrendBy::Class => TrendGrouping::Class,
-    };
-    let mut trend = Trend::new(grouping);
+    let query = args.query();
+    query.check_series(series.len())?;
+    let mut trend = query.series();
     let read = Arc::new(AtomicU64::new(0));
     let bar = Progress::dumps(series.len() as u64, Arc::clone(&read));
-    for (dump, counts) in read_series(&series, args.common.threads, grouping, read) {
+    for (dump, counts) in read_series(&series, args.common.threads, &query, read) {
         trend.add_dump(dump.name(), counts?);
     }
     drop(bar);
-    let report = trend.report(args.top);
+    let report = query.report(trend);
     let mut out = BufWriter::new(io::stdout().lock());
     match args.common.format {
         Format::Text => text::trend_report(&report, &mut out)?,
@@ -53,12 +46,12 @@ pub fn run(args: &TrendArgs) -> Result<(), Failure> {
 /// An uncompressed file uses every core by itself and is read alone.
 /// Yields the counts in series order, a group of dumps at a time, so at
 /// most that many dumps' counts are held. `read` counts the dumps read.
-fn read_series(
-    series: &[SeriesDump],
+fn read_series<'a>(
+    series: &'a [SeriesDump],
     threads: usize,
-    grouping: TrendGrouping,
+    query: &'a TrendQuery,
     read: Arc<AtomicU64>,
-) -> impl Iterator<Item = (&SeriesDump, Result<DumpCounts, Failure>)> {
+) -> impl Iterator<Item = (&'a SeriesDump, Result<DumpCounts, Failure>)> {
     let at_once = read_options(threads).worker_count();
     // Streams share the machine (read lock); a parallel file has it to
     // itself (write lock).
@@ -68,7 +61,7 @@ fn read_series(
         let alone = opened.reads_in_parallel();
         let _alone = alone.then(|| machine.write().unwrap_or_else(PoisonError::into_inner));
         let _shared = (!alone).then(|| machine.read().unwrap_or_else(PoisonError::into_inner));
-        let sinks = scan_opened(&name, opened, threads, false, || TrendSink::new(grouping));
+        let sinks = scan_opened(&name, opened, threads, false, || query.sink());
         read.fetch_add(1, Ordering::Relaxed);
         sinks.map(|(sinks, _)| DumpCounts::from_sinks(sinks))
     };

@@ -5,6 +5,8 @@
 use heapsift_input::{InputError, LineId, LineSink, Opened, ReadOptions, ReadSummary, read_lines};
 use heapsift_parse::{LineKind, LineParser, Record};
 
+use crate::units::counted;
+
 /// How many line numbers of skipped or recovered lines are kept for messages.
 const FIRST_LINES_KEPT: usize = 5;
 
@@ -116,7 +118,7 @@ impl ScanStats {
         if self.skipped > 0 {
             warnings.push(format!(
                 "skipped {} that {} not a heap dump record ({})",
-                plural(self.skipped, "line"),
+                counted(self.skipped, "line"),
                 if self.skipped == 1 { "is" } else { "are" },
                 line_list(&self.first_skipped, self.skipped)
             ));
@@ -124,7 +126,7 @@ impl ScanStats {
         if self.recovered > 0 {
             warnings.push(format!(
                 "recovered {} that strict JSON rejects (Ruby writes file paths and some names unescaped) ({})",
-                plural(self.recovered, "line"),
+                counted(self.recovered, "line"),
                 line_list(&self.first_recovered, self.recovered)
             ));
         }
@@ -140,14 +142,6 @@ impl ScanStats {
             ));
         }
         warnings
-    }
-}
-
-fn plural(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 

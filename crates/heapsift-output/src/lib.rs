@@ -1,0 +1,270 @@
+//! The files heapsift writes (`fetch`'s copy, `diff --output-diff`,
+//! `redact`'s output), written one way: whole or not at all, and never
+//! over a user's file by accident.
+//!
+//! The bytes go to `<target>.partial-<pid>` beside the target (so that the
+//! rename stays on one file system) and are renamed to the target only when
+//! complete: a reader never sees half a file, and a failed run leaves
+//! nothing. An existing target is replaced only with `--force`, checked
+//! before the work starts ([`OutputFile::check`]) and again just before the
+//! rename. A process ended by Ctrl-C calls [`remove_partial_files`] to take
+//! its temporary files with it.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Why an output file was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// The target exists and replacing it was not asked for.
+    #[error("{}: exists already; pass --force to replace it", .0.display())]
+    Exists(PathBuf),
+}
+
+/// One file to write.
+#[derive(Debug, Clone)]
+pub struct OutputFile {
+    target: PathBuf,
+    replace: bool,
+    durable: bool,
+    compressed_as_named: bool,
+}
+
+impl OutputFile {
+    /// A file to write at `target`, replacing an existing one only if
+    /// `replace` (`--force`).
+    pub fn new(target: &Path, replace: bool) -> Self {
+        OutputFile {
+            target: target.to_path_buf(),
+            replace,
+            durable: false,
+            compressed_as_named: false,
+        }
+    }
+
+    /// Flushed to disk before the rename, so that even a power loss can't
+    /// leave the target short: for copies that can't be made again (a
+    /// download). Output that can be made again from its input skips it:
+    /// flushing a gigabyte takes seconds.
+    pub fn durable(self) -> Self {
+        OutputFile {
+            durable: true,
+            ..self
+        }
+    }
+
+    /// Compressed as its name says: `.gz` gzip, `.zst` zstd, anything else
+    /// plain.
+    pub fn compressed_as_named(self) -> Self {
+        OutputFile {
+            compressed_as_named: true,
+            ..self
+        }
+    }
+
+    /// Where it goes.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Refuses an existing target (without `--force`): call it before the
+    /// long work that makes the output, not after.
+    pub fn check(&self) -> Result<(), OutputError> {
+        if !self.replace && fs::symlink_metadata(&self.target).is_ok() {
+            return Err(OutputError::Exists(self.target.clone()));
+        }
+        Ok(())
+    }
+
+    /// Writes the file with `write`, which gets the (buffered, compressed
+    /// when asked) temporary file; renames it into place if `write`
+    /// succeeds, removes it otherwise.
+    pub fn write<T, E: From<io::Error>>(
+        &self,
+        write: impl FnOnce(&mut Compressed<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let partial = partial_name(&self.target);
+        lock_partial_files().push(partial.clone());
+        let result = self.write_new(&partial, write).and_then(|written| {
+            if let Err(exists) = self.check() {
+                // Appeared while writing: keep it.
+                return Err(E::from(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    exists,
+                )));
+            }
+            fs::rename(&partial, &self.target)?;
+            Ok(written)
+        });
+        if result.is_err() {
+            let _ = fs::remove_file(&partial);
+        }
+        lock_partial_files().retain(|path| *path != partial);
+        result
+    }
+
+    /// Writes a file that must not exist yet.
+    fn write_new<T, E: From<io::Error>>(
+        &self,
+        path: &Path,
+        write: impl FnOnce(&mut Compressed<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut compressed = match self.compressed_as_named {
+            true => Compressed::as_named(&self.target, &mut out)?,
+            false => Compressed::Plain(&mut out),
+        };
+        let written = write(&mut compressed)?;
+        compressed.finish()?;
+        out.flush()?;
+        if self.durable {
+            out.get_ref().sync_all()?;
+        }
+        Ok(written)
+    }
+}
+
+/// An output file's writer: plain, gzip or zstd.
+pub enum Compressed<'a> {
+    /// As written.
+    Plain(&'a mut BufWriter<File>),
+    /// gzip, level 1.
+    Gzip(flate2::write::GzEncoder<&'a mut BufWriter<File>>),
+    /// zstd, level 1.
+    Zstd(zstd::Encoder<'static, &'a mut BufWriter<File>>),
+}
+
+impl<'a> Compressed<'a> {
+    fn as_named(path: &Path, file: &'a mut BufWriter<File>) -> io::Result<Self> {
+        Ok(match path.extension().and_then(|e| e.to_str()) {
+            // Level 1: a dump compresses well at any level; speed matters.
+            Some("gz") => Compressed::Gzip(flate2::write::GzEncoder::new(
+                file,
+                flate2::Compression::fast(),
+            )),
+            Some("zst") => Compressed::Zstd(zstd::Encoder::new(file, 1)?),
+            _ => Compressed::Plain(file),
+        })
+    }
+
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Compressed::Plain(_) => Ok(()),
+            Compressed::Gzip(gzip) => gzip.finish().map(drop),
+            Compressed::Zstd(zstd) => zstd.finish().map(drop),
+        }
+    }
+}
+
+impl Write for Compressed<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Compressed::Plain(out) => out.write(bytes),
+            Compressed::Gzip(out) => out.write(bytes),
+            Compressed::Zstd(out) => out.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Compressed::Plain(out) => out.flush(),
+            Compressed::Gzip(out) => out.flush(),
+            Compressed::Zstd(out) => out.flush(),
+        }
+    }
+}
+
+/// The temporary files being written right now.
+static PARTIAL_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn lock_partial_files() -> MutexGuard<'static, Vec<PathBuf>> {
+    PARTIAL_FILES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Removes the temporary files being written: for a process about to end
+/// on Ctrl-C, so that an interrupted command leaves nothing behind.
+pub fn remove_partial_files() {
+    for path in lock_partial_files().drain(..) {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// `<target>.partial-<pid>`.
+fn partial_name(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_owned();
+    name.push(format!(".partial-{}", std::process::id()));
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("heapsift-output-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn an_existing_file_is_kept_without_force_and_replaced_with_it() {
+        let dir = scratch("force");
+        let target = dir.join("out.txt");
+        fs::write(&target, "mine").unwrap();
+        let kept = OutputFile::new(&target, false);
+        assert!(matches!(kept.check(), Err(OutputError::Exists(_))));
+        let error = kept.write(|out| out.write_all(b"new")).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "mine");
+        OutputFile::new(&target, true)
+            .write(|out| out.write_all(b"new"))
+            .unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing() {
+        let dir = scratch("fail");
+        let target = dir.join("out.txt");
+        let result: io::Result<()> = OutputFile::new(&target, false).write(|out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("the input broke"))
+        });
+        assert!(result.is_err());
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn output_is_compressed_as_named() {
+        let dir = scratch("compressed");
+        for name in ["out.gz", "out.zst", "out.dump"] {
+            let target = dir.join(name);
+            let file = OutputFile::new(&target, false).compressed_as_named();
+            file.write(|out| out.write_all(b"{\"type\":\"ROOT\"}\n"))
+                .unwrap();
+            let raw = fs::read(&target).unwrap();
+            let mut text = String::new();
+            match name {
+                "out.gz" => flate2::read::GzDecoder::new(&raw[..]).read_to_string(&mut text),
+                "out.zst" => zstd::Decoder::new(&raw[..])
+                    .unwrap()
+                    .read_to_string(&mut text),
+                _ => (&raw[..]).read_to_string(&mut text),
+            }
+            .unwrap();
+            assert_eq!(text, "{\"type\":\"ROOT\"}\n", "{name}");
+            assert_ne!(raw.starts_with(b"{"), name != "out.dump", "{name}");
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! heapsift's requests, between the command line (or the web API) and the
+//! reports.
+//!
+//! Each report has one query type here, with its defaults, how its values
+//! are read from text, its checks and its error messages. The CLI fills a
+//! query from clap's arguments and the web API from a request's path and
+//! parameters; both then run the same query and render the same report,
+//! so the two can't drift apart. Opening dumps by name (a file, `-`, an
+//! `s3://` URL) lives here too, for both.
+
+mod dump;
+mod error;
+mod generation;
+mod objects;
+mod retained;
+mod series;
+mod values;
+
+/// The trait behind every choice a query takes (`--by`), for parsing one
+/// from text with [`parse_choice`].
+pub use clap::ValueEnum;
+pub use dump::open_dump;
+pub use error::QueryError;
+pub use generation::GenerationQuery;
+pub use objects::{PathAnswer, PathQuery, PathTarget, ShowQuery};
+pub use retained::{DominatorQuery, Heap, RetainedQuery};
+pub use series::{DiffQuery, DiffReading, TrendQuery, diff_after};
+pub use values::{GenerationArg, RetainedBy, TrendBy, parse_address_arg, parse_choice};

@@ -1,0 +1,89 @@
+//! `retained` and the web UI's dominator tree, a level at a time.
+
+use heapsift_graph::{DominatorLevel, HeapGraph, RetainedReport, Retention};
+
+use crate::{QueryError, RetainedBy};
+
+/// A dump read into its heap graph, with its dominator tree: what the
+/// retention queries run on.
+#[derive(Debug, Clone, Copy)]
+pub struct Heap<'a> {
+    /// The objects and their references.
+    pub graph: &'a HeapGraph,
+    /// Its dominator tree and retained sizes.
+    pub retention: &'a Retention,
+}
+
+impl Heap<'_> {
+    /// The node of the object at `address`.
+    pub fn object_at(&self, address: u64) -> Result<u32, QueryError> {
+        self.graph
+            .node_at(address)
+            .ok_or_else(|| QueryError::NotFound(format!("no object at {address:#x} in the dump")))
+    }
+}
+
+/// Objects, classes or sites by the memory they retain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetainedQuery {
+    /// One row per object, class or site.
+    pub by: RetainedBy,
+    /// How many rows.
+    pub top: usize,
+    /// Only what this object retains.
+    pub root: Option<u64>,
+}
+
+impl RetainedQuery {
+    /// Rows unless asked otherwise.
+    pub const DEFAULT_TOP: usize = 20;
+
+    /// The report.
+    pub fn run(&self, heap: Heap<'_>) -> Result<RetainedReport, QueryError> {
+        let root = match self.root {
+            None => None,
+            Some(address) => {
+                let node = heap.object_at(address)?;
+                if !heap.retention.is_reachable(node) {
+                    return Err(QueryError::NotFound(format!(
+                        "{address:#x} is not reachable from the GC roots: it retains nothing"
+                    )));
+                }
+                Some(node)
+            }
+        };
+        Ok(RetainedReport::new(
+            heap.graph,
+            heap.retention,
+            self.by.into(),
+            self.top,
+            root,
+        ))
+    }
+}
+
+/// The children of one object in the dominator tree (of the GC roots when
+/// none is given), biggest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DominatorQuery {
+    /// The parent.
+    pub of: Option<u64>,
+    /// How many children.
+    pub top: usize,
+}
+
+impl DominatorQuery {
+    /// Children unless asked otherwise: as many bars as a page shows.
+    pub const DEFAULT_TOP: usize = 40;
+
+    /// The level.
+    pub fn run(&self, heap: Heap<'_>) -> Result<DominatorLevel, QueryError> {
+        let parent = self.of.map(|address| heap.object_at(address)).transpose()?;
+        Ok(DominatorLevel::new(
+            heap.graph,
+            heap.retention,
+            parent,
+            self.top,
+        ))
+    }
+}
