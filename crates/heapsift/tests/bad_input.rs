@@ -77,15 +77,35 @@ fn unusable_inputs_exit_2_with_one_line() {
 
 #[test]
 fn unknown_generation_exits_1_and_bad_arguments_exit_2() {
-    let dump = fixture("edge/1.dump.gz");
-    let dump = dump.to_str().unwrap();
+    let path = fixture("edge/1.dump.gz");
+    let dump = path.to_str().unwrap();
+    // The generations that have traced records (a `file`), read here
+    // independently of heapsift.
+    let mut traced: Vec<u64> = String::from_utf8(gunzip(&path))
+        .unwrap()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|record| record.get("file").is_some())
+        .filter_map(|record| record["generation"].as_u64())
+        .collect();
+    traced.sort_unstable();
+    traced.dedup();
+    assert!(!traced.contains(&8) && traced.len() > 1, "{traced:?}");
+    // None follow each other, so heapsift lists them one by one.
+    assert!(traced.windows(2).all(|w| w[1] > w[0] + 1), "{traced:?}");
+    let listed: Vec<String> = traced.iter().map(u64::to_string).collect();
     assert_fails(
         &["read", dump, "8"],
         1,
-        "heapsift: not a valid Generation: 8",
+        &format!(
+            "heapsift: {dump}: not a valid Generation: 8; its generations are {}",
+            listed.join(", ")
+        ),
     );
-    // Generation 0 holds only untraced records, none with a file.
+    // Generation 0 holds only untraced records, none with a file; `nil`
+    // (as the summary prints it) is the same bucket.
     assert_fails(&["read", dump, "0"], 1, "not a valid Generation: 0");
+    assert_fails(&["read", dump, "nil"], 1, "not a valid Generation: nil");
     let output = run(&["read", dump, "eight"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("eight"));
