@@ -7,9 +7,9 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
-use common::{rails, run, stderr, stdout};
+use common::{heapsift, rails};
 use serde_json::Value;
 
 /// A running `heapsift serve`, stopped when dropped.
@@ -23,9 +23,9 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_heapsift"))
-            .arg("serve")
+        let mut child = heapsift(&["serve"])
             .args(args)
+            .command()
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -78,12 +78,9 @@ impl Drop for Server {
     }
 }
 
+/// The CLI's JSON for `heapsift ARGS... --format json`.
 fn cli_json(args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.extend(["--format", "json"]);
-    let output = run(&args);
-    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
-    serde_json::from_str(&stdout(&output)).expect("JSON")
+    heapsift(args).args(["--format", "json"]).json()
 }
 
 #[test]
@@ -253,10 +250,9 @@ fn bad_requests_get_4xx_with_a_reason() {
 
 #[test]
 fn other_machines_need_allow_remote_and_then_the_token() {
-    let output = run(&["serve", &rails(3), "--addr", "0.0.0.0:0"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).starts_with("heapsift: 0.0.0.0:0 can be reached from other machines"));
-    assert_eq!(stderr(&output).lines().count(), 1);
+    heapsift(&["serve", &rails(3), "--addr", "0.0.0.0:0"])
+        .fails(2)
+        .assert_starts_with("heapsift: 0.0.0.0:0 can be reached from other machines");
 
     let server = Server::start(&[&rails(3), "--addr", "0.0.0.0:0", "--allow-remote"]);
     let token = server
@@ -286,11 +282,10 @@ fn other_machines_need_allow_remote_and_then_the_token() {
 
 #[test]
 fn serve_refuses_stdin_and_missing_dumps_before_serving() {
-    let output = run(&["serve", "-", "--addr", "127.0.0.1:0"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).starts_with("heapsift: -: serve reads a dump again"));
-    let output = run(&["serve", "/nonexistent/heap.dump", "--addr", "127.0.0.1:0"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).starts_with("heapsift: /nonexistent/heap.dump: "));
-    assert!(stdout(&output).is_empty());
+    heapsift(&["serve", "-", "--addr", "127.0.0.1:0"])
+        .fails(2)
+        .assert_starts_with("heapsift: -: serve reads a dump again");
+    heapsift(&["serve", "/nonexistent/heap.dump", "--addr", "127.0.0.1:0"])
+        .fails(2)
+        .assert_starts_with("heapsift: /nonexistent/heap.dump: ");
 }
