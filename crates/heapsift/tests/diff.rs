@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fixture, gunzip, run, scratch, stderr, stdout};
+use common::{Heapsift, fixture, gunzip, scratch};
 
 fn dumps(set: &str) -> [String; 3] {
     ["1", "2", "3"].map(|n| {
@@ -14,27 +14,26 @@ fn dumps(set: &str) -> [String; 3] {
     })
 }
 
+/// `heapsift diff ARGS...`.
+fn diff(args: &[&str]) -> Heapsift {
+    Heapsift::new().arg("diff").args(args)
+}
+
 #[test]
 fn diff_matches_every_fixture_byte_for_byte() {
     for set in ["edge", "rails-small"] {
         let [one, two, three] = dumps(set);
         for (args, expected) in [
-            (vec!["diff", &one, &two], "diff-1-2.txt"),
-            (vec!["diff", &one, &two, &three], "diff-1-2-3.txt"),
+            (vec![&one, &two], "diff-1-2.txt"),
+            (vec![&one, &two, &three], "diff-1-2-3.txt"),
         ] {
-            let output = run(&args);
-            assert!(
-                output.status.success(),
-                "{set}/{expected}: {}",
-                stderr(&output)
-            );
+            let output = Heapsift::new().arg("diff").args(args).succeeds_quietly();
             let wanted = std::fs::read(fixture(&format!("{set}/{expected}"))).unwrap();
             assert!(
                 output.stdout == wanted,
                 "{set}/{expected}:\n{}",
-                stdout(&output)
+                output.stdout_text()
             );
-            assert_eq!(stderr(&output), "", "{set}/{expected}");
         }
     }
 }
@@ -42,10 +41,9 @@ fn diff_matches_every_fixture_byte_for_byte() {
 #[test]
 fn json_carries_the_same_numbers() {
     let [one, two, three] = dumps("rails-small");
-    let output = run(&["diff", &one, &two, &three, "--format", "json"]);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let report = diff(&[&one, &two, &three, "--format", "json"]).json();
     assert_eq!(report["retained"], true);
-    let text = stdout(&run(&["diff", &one, &two, &three]));
+    let text = diff(&[&one, &two, &three]).stdout();
     let groups = report["groups"].as_array().unwrap();
     assert_eq!(groups.len(), text.lines().count());
     for (group, line) in groups.iter().zip(text.lines()) {
@@ -74,9 +72,8 @@ fn output_diff_writes_the_kept_lines_and_never_overwrites() {
     let dir = scratch("output-diff");
     let file = dir.join("leaked.dump");
     let file_arg = file.to_str().unwrap();
-    let output = run(&["diff", &one, &two, &three, "--output-diff", file_arg]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).ends_with(&format!("\nWriting heap dump diff to {file_arg}\n")));
+    let text = diff(&[&one, &two, &three, "--output-diff", file_arg]).stdout();
+    assert!(text.ends_with(&format!("\nWriting heap dump diff to {file_arg}\n")));
 
     // The file holds AFTER's kept lines, verbatim and in order: the lines of
     // 2.dump whose diff against itself as BEFORE and 3 as RETAINED is empty.
@@ -97,26 +94,55 @@ fn output_diff_writes_the_kept_lines_and_never_overwrites() {
         position += found + 1;
     }
     // Diffing the kept lines against AFTER finds nothing new.
-    let again = run(&["diff", &two, file_arg]);
-    assert_eq!(stdout(&again), "");
+    assert_eq!(diff(&[&two, file_arg]).stdout(), "");
 
     std::fs::write(&file, "mine").unwrap();
-    let output = run(&["diff", &one, &two, "--output_diff", file_arg]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--force"), "{}", stderr(&output));
+    diff(&[&one, &two, "--output_diff", file_arg])
+        .fails(2)
+        .assert_contains("--force");
     assert_eq!(std::fs::read(&file).unwrap(), b"mine");
-    let output = run(&["diff", &one, &two, "--output_diff", file_arg, "--force"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    diff(&[&one, &two, "--output_diff", file_arg, "--force"]).succeeds();
     assert_ne!(std::fs::read(&file).unwrap(), b"mine");
+}
+
+#[test]
+fn a_dump_given_twice_or_out_of_time_order_is_warned_about() {
+    let [one, two, ..] = dumps("edge");
+    let twice = diff(&[&one, &one]).succeeds();
+    assert_eq!(twice.stdout_text(), "");
+    assert!(
+        twice
+            .stderr_text()
+            .contains(&format!("heapsift: {one} is both BEFORE and AFTER")),
+        "{}",
+        twice.stderr_text()
+    );
+    // Dumps in the agent's layout know when they were taken.
+    let dir = scratch("diff-order");
+    let named = |time: &str, source: &str| {
+        let path = dir.join(format!("web.1/{time}-process:7-heap.dump.gz"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::copy(source, &path).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let early = named("2026-11-27T10:00:00.000Z", &one);
+    let late = named("2026-11-27T11:00:00.000Z", &two);
+    let reversed = diff(&[&late, &early]).succeeds();
+    assert!(
+        reversed
+            .stderr_text()
+            .contains("was taken at 2026-11-27T11:00:00.000Z, after AFTER"),
+        "{}",
+        reversed.stderr_text()
+    );
+    diff(&[&early, &late]).succeeds_quietly();
 }
 
 #[test]
 fn a_missing_dump_is_one_line_and_exit_2() {
     let [one, ..] = dumps("edge");
-    let output = run(&["diff", &one, "/nonexistent/2.dump"]);
-    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
-        stderr(&output),
-        "heapsift: /nonexistent/2.dump: no such file\n"
+        diff(&[&one, "/nonexistent/2.dump"]).fails(2).message(),
+        "heapsift: /nonexistent/2.dump: no such file"
     );
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, run, stderr};
+use common::{Heapsift, fixture};
 
 /// The `read` arguments that produce each kind of expected file.
 fn read_args(expected_name: &str) -> Option<(String, Vec<String>)> {
@@ -36,24 +36,24 @@ fn read_matches_every_fixture_byte_for_byte() {
             let Some((dump, args)) = read_args(&name) else {
                 continue;
             };
-            let dump_path = dir.join(&dump);
-            let mut argv = vec!["read".to_owned(), dump_path.to_string_lossy().into_owned()];
-            argv.extend(args);
-            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-            let output = run(&argv);
+            let output = Heapsift::new()
+                .arg("read")
+                .arg(dir.join(&dump))
+                .args(args)
+                .run();
             let expected = std::fs::read(dir.join(&name)).expect("expected output");
             checked += 1;
-            if !output.status.success() || output.stdout != expected {
+            if output.code != Some(0) || output.stdout != expected {
                 failures.push(format!(
                     "{set}/{name}: exit {:?}, stderr {}",
-                    output.status.code(),
-                    stderr(&output)
+                    output.code,
+                    output.stderr_text()
                 ));
             } else {
                 assert!(
                     output.stderr.is_empty(),
                     "{set}/{name}: unexpected warnings: {}",
-                    stderr(&output)
+                    output.stderr_text()
                 );
             }
         }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run, scratch, stderr, stdout};
+use common::{read, scratch};
 
 const DUMP: &str = concat!(
     // 2.1 root category (line 1)
@@ -101,15 +101,13 @@ fn ruby_2_and_3_0_lines_are_read_as_written() {
     let dir = scratch("old-formats");
     let dump = dir.join("old.dump");
     std::fs::write(&dump, DUMP).unwrap();
-    let dump = dump.to_str().unwrap();
 
-    let summary = run(&["read", dump]);
-    assert_eq!(summary.status.code(), Some(0));
-    assert_eq!(stdout(&summary), SUMMARY);
-    let all = run(&["read", dump, "all"]);
-    assert_eq!(stdout(&all), ALL);
+    let summary = read(&dump, &[]).succeeds();
+    assert_eq!(summary.stdout_text(), SUMMARY);
+    let all = read(&dump, &["all"]).succeeds();
+    assert_eq!(all.stdout_text(), ALL);
     for output in [summary, all] {
-        let err = stderr(&output);
+        let err = output.stderr_text();
         assert!(
             err.contains("old.dump: recovered 2 lines that strict JSON rejects")
                 && err.contains("(lines 7, 9)"),

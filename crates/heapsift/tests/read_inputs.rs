@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::ffi::OsStr;
+use std::path::Path;
 
-use common::{fixture, gunzip, heapsift, run, scratch, stderr, stdout};
+use common::{fixture, gunzip, read, scratch};
 
 #[test]
 fn plain_gzip_zstd_and_stdin_give_the_same_output() {
@@ -20,37 +20,22 @@ fn plain_gzip_zstd_and_stdin_give_the_same_output() {
     let gz_bytes = std::fs::read(&gz).unwrap();
 
     for args in [vec![], vec!["all", "--lines", "30"], vec!["34"]] {
-        let with = |dump: &OsStr, stdin: Option<&[u8]>| {
-            let mut argv: Vec<&OsStr> = vec![OsStr::new("read"), dump];
-            argv.extend(args.iter().map(OsStr::new));
-            let output = heapsift(&argv, stdin);
-            assert!(output.status.success(), "{args:?}: {}", stderr(&output));
-            output.stdout
-        };
-        let expected = with(plain.as_os_str(), None);
+        let with = |dump: &Path| read(dump, &args).succeeds().stdout;
+        let from_stdin = |bytes: &[u8]| read("-", &args).stdin(bytes).succeeds().stdout;
+        let expected = with(&plain);
         assert!(!expected.is_empty());
-        assert_eq!(with(gz.as_os_str(), None), expected, "gzip {args:?}");
-        assert_eq!(with(zst.as_os_str(), None), expected, "zstd {args:?}");
-        assert_eq!(
-            with(OsStr::new("-"), Some(&plain_bytes)),
-            expected,
-            "plain stdin {args:?}"
-        );
-        assert_eq!(
-            with(OsStr::new("-"), Some(&gz_bytes)),
-            expected,
-            "gzip stdin {args:?}"
-        );
+        assert_eq!(with(&gz), expected, "gzip {args:?}");
+        assert_eq!(with(&zst), expected, "zstd {args:?}");
+        assert_eq!(from_stdin(&plain_bytes), expected, "plain stdin {args:?}");
+        assert_eq!(from_stdin(&gz_bytes), expected, "gzip stdin {args:?}");
     }
 }
 
 #[test]
 fn json_has_the_numbers_of_the_text() {
     let dump = fixture("rails-small/3.dump.gz");
-    let dump = dump.to_str().unwrap();
-    let text = stdout(&run(&["read", dump]));
-    let json: serde_json::Value =
-        serde_json::from_slice(&run(&["read", dump, "--format", "json"]).stdout).unwrap();
+    let text = read(&dump, &[]).stdout();
+    let json = read(&dump, &["--format", "json"]).json();
     let total = &json["total"];
     assert!(text.contains(&format!("Count: {}\n", total["count"])));
     assert!(text.contains(&format!(
@@ -70,11 +55,8 @@ fn json_has_the_numbers_of_the_text() {
         assert!(text.contains(&line), "missing {line:?}");
     }
 
-    let text = stdout(&run(&["read", dump, "36", "--lines", "5"]));
-    let json: serde_json::Value = serde_json::from_slice(
-        &run(&["read", dump, "36", "--lines", "5", "--format", "json"]).stdout,
-    )
-    .unwrap();
+    let text = read(&dump, &["36", "--lines", "5"]).stdout();
+    let json = read(&dump, &["36", "--lines", "5", "--format", "json"]).json();
     assert_eq!(json["generation"], 36);
     let memory = &json["allocated_by_memory"];
     assert!(text.contains(&format!(
@@ -100,19 +82,7 @@ fn json_has_the_numbers_of_the_text() {
 #[test]
 fn lines_limits_every_table() {
     let dump = fixture("rails-small/1.dump.gz");
-    let json: serde_json::Value = serde_json::from_slice(
-        &run(&[
-            "read",
-            dump.to_str().unwrap(),
-            "all",
-            "--lines",
-            "3",
-            "--format",
-            "json",
-        ])
-        .stdout,
-    )
-    .unwrap();
+    let json = read(&dump, &["all", "--lines", "3", "--format", "json"]).json();
     for table in [
         "object_counts_by_class",
         "high_ref_counts",
@@ -145,10 +115,8 @@ fn a_line_of_50_mb_just_works() {
     let path = dir.join("long.dump");
     std::fs::write(&path, &dump).unwrap();
     let expected = "Generation: nil object count: 1, mem: 0.0 kb\nGeneration:   5 object count: 3, mem: 0.1 kb\n";
-    for (arg, stdin) in [(path.as_os_str(), None), (OsStr::new("-"), Some(&dump[..]))] {
-        let output = heapsift(&[OsStr::new("read"), arg], stdin);
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        assert!(output.stderr.is_empty(), "{}", stderr(&output));
-        assert!(stdout(&output).contains(expected), "{}", stdout(&output));
+    for command in [read(&path, &[]), read("-", &[]).stdin(dump)] {
+        let text = command.succeeds_quietly().stdout_text();
+        assert!(text.contains(expected), "{text}");
     }
 }

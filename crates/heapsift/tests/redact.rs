@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::{dump_with_ruby, gunzip, run, scratch, stderr};
+use common::{Heapsift, dump_with_ruby, gunzip, read, scratch};
 use serde_json::Value;
 
 /// The secrets the Ruby program keeps in memory.
@@ -41,14 +41,14 @@ fn dump_with_secrets(dir: &Path) -> std::path::PathBuf {
     )
 }
 
-fn read_json(args: &[&str]) -> Value {
-    let output = run(args);
-    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
-    serde_json::from_slice(&output.stdout).expect("JSON")
+/// `heapsift redact IN OUT ARGS...`.
+fn redact(input: &Path, out: &Path, args: &[&str]) -> Heapsift {
+    Heapsift::new().arg("redact").arg(input).arg(out).args(args)
 }
 
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
+/// `heapsift read DUMP ARGS... --format json`, parsed.
+fn read_json(dump: &Path, args: &[&str]) -> Value {
+    read(dump, args).args(["--format", "json"]).json()
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -67,9 +67,7 @@ fn no_secret_survives_and_the_reports_stay_the_same() {
     }
     for name in ["shared.dump", "shared.dump.gz", "shared.dump.zst"] {
         let out = dir.join(name);
-        let output = run(&["redact", path(&dump), path(&out)]);
-        assert!(output.status.success(), "{name}: {}", stderr(&output));
-        assert_eq!(stderr(&output), "", "{name}");
+        redact(&dump, &out, &[]).succeeds_quietly();
         let bytes = std::fs::read(&out).unwrap();
         let text = match name.rsplit('.').next() {
             Some("gz") => gunzip(&out),
@@ -86,21 +84,8 @@ fn no_secret_survives_and_the_reports_stay_the_same() {
         assert_eq!(std::fs::read(&dump).unwrap(), original);
 
         // Every report but the duplicate strings' values is the same.
-        assert_eq!(
-            read_json(&["read", path(&out), "--format", "json"]),
-            read_json(&["read", path(&dump), "--format", "json"])
-        );
-        let all = |file: &Path| {
-            read_json(&[
-                "read",
-                path(file),
-                "all",
-                "--lines",
-                "100000",
-                "--format",
-                "json",
-            ])
-        };
+        assert_eq!(read_json(&out, &[]), read_json(&dump, &[]));
+        let all = |file: &Path| read_json(file, &["all", "--lines", "100000"]);
         let (before, after) = (all(&dump), all(&out));
         for section in [
             "allocated_by_memory",
@@ -143,12 +128,11 @@ fn a_salt_makes_placeholders_repeatable_and_without_one_they_differ() {
     let dump = dump_with_secrets(&dir);
     let make = |name: &str, salt: Option<&str>| {
         let out = dir.join(name);
-        let mut args = vec!["redact", path(&dump), path(&out)];
-        if let Some(salt) = salt {
-            args.extend(["--salt", salt]);
-        }
-        let output = run(&args);
-        assert!(output.status.success(), "{}", stderr(&output));
+        let salt: &[&str] = match salt {
+            Some(salt) => &["--salt", salt],
+            None => &[],
+        };
+        redact(&dump, &out, salt).succeeds();
         std::fs::read(out).unwrap()
     };
     assert_eq!(make("a", Some("pepper")), make("b", Some("pepper")));
@@ -170,29 +154,22 @@ fn inputs_and_existing_outputs_are_never_touched() {
     let dump = dump_with_secrets(&dir);
     let original = std::fs::read(&dump).unwrap();
 
-    let output = run(&["redact", path(&dump), path(&dump), "--force"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("is the input"),
-        "{}",
-        stderr(&output)
-    );
+    redact(&dump, &dump, &["--force"])
+        .fails(2)
+        .assert_contains("is the input");
     assert_eq!(std::fs::read(&dump).unwrap(), original);
 
     let existing = dir.join("existing.dump");
     std::fs::write(&existing, "mine").unwrap();
-    let output = run(&["redact", path(&dump), path(&existing)]);
-    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
-        stderr(&output),
+        redact(&dump, &existing, &[]).fails(2).message(),
         format!(
-            "heapsift: {}: exists already; pass --force to replace it\n",
-            path(&existing)
+            "heapsift: {}: exists already; pass --force to replace it",
+            existing.display()
         )
     );
     assert_eq!(std::fs::read(&existing).unwrap(), b"mine");
-    let output = run(&["redact", path(&dump), path(&existing), "--force"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    redact(&dump, &existing, &["--force"]).succeeds();
     assert_ne!(std::fs::read(&existing).unwrap(), b"mine");
 
     // A dump cut mid-line: its complete records, and a warning.
@@ -200,27 +177,22 @@ fn inputs_and_existing_outputs_are_never_touched() {
     let keep = original.len() * 2 / 3;
     std::fs::write(&cut, &original[..keep]).unwrap();
     let out = dir.join("cut-shared.dump");
-    let output = run(&["redact", path(&cut), path(&out)]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    redact(&cut, &out, &[]).succeeds().warning();
     let complete = original[..keep].iter().filter(|&&b| b == b'\n').count();
     let written = std::fs::read(&out).unwrap();
     assert_eq!(written.iter().filter(|&&b| b == b'\n').count(), complete);
 
-    // A compressed dump that breaks off can't be copied whole: no OUT.
+    // A compressed dump that breaks off can't be copied whole: no OUT (the
+    // error comes after the reader's warnings about the cut).
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gzip, &original).unwrap();
     let gzip = gzip.finish().unwrap();
     let broken = dir.join("broken.dump.gz");
     std::fs::write(&broken, &gzip[..gzip.len() / 2]).unwrap();
     let out = dir.join("broken-shared.dump");
-    let output = run(&["redact", path(&broken), path(&out)]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("could not be read to its end"),
-        "{}",
-        stderr(&output)
-    );
+    redact(&broken, &out, &[])
+        .fails_with_warnings(2)
+        .assert_contains("could not be read to its end");
     assert!(!out.exists());
 
     // A failed run leaves nothing behind.
@@ -228,9 +200,9 @@ fn inputs_and_existing_outputs_are_never_touched() {
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
     for input in [png.clone(), dir.join("absent.dump")] {
         let out = dir.join("never.dump");
-        let output = run(&["redact", path(&input), path(&out)]);
-        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-        assert!(stderr(&output).starts_with(&format!("heapsift: {}: ", path(&input))));
+        redact(&input, &out, &[])
+            .fails(2)
+            .assert_starts_with(&format!("heapsift: {}: ", input.display()));
         assert!(!out.exists());
     }
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
@@ -249,8 +221,8 @@ fn ctrl_c_leaves_no_temporary_file() {
     let dir = scratch("redact-interrupt");
     let dump = dump_with_secrets(&dir);
     let out = dir.join("interrupted.dump");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_heapsift"))
-        .args(["redact", "-", path(&out)])
+    let mut child = redact(Path::new("-"), &out, &[])
+        .command()
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -281,7 +253,12 @@ fn ctrl_c_leaves_no_temporary_file() {
     assert!(killed.success());
     let output = child.wait_with_output().unwrap();
     drop(stdin);
-    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(!partial(), "the temporary file is left behind");
     assert!(!out.exists());
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, run, scratch, stderr, stdout};
+use common::{fixture, heapsift, scratch};
 use serde_json::Value;
 
 /// ROOT -> A; A -> B, C; B -> D; C -> D; D -> E; F unreachable.
@@ -25,12 +25,6 @@ fn heap_file(name: &str) -> String {
     path.to_str().unwrap().to_owned()
 }
 
-fn json(args: &[&str]) -> Value {
-    let output = run(args);
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_str(&stdout(&output)).expect("JSON")
-}
-
 fn column<'a>(report: &'a Value, key: &str) -> Vec<&'a Value> {
     report["rows"]
         .as_array()
@@ -43,7 +37,7 @@ fn column<'a>(report: &'a Value, key: &str) -> Vec<&'a Value> {
 #[test]
 fn retained_sizes_follow_the_dominator_tree() {
     let dump = heap_file("retained-objects");
-    let report = json(&["retained", &dump, "--format", "json"]);
+    let report = heapsift(&["retained", &dump, "--format", "json"]).json();
     assert_eq!(report["total_bytes"], 211);
     assert_eq!(report["reachable"]["objects"], 5);
     assert_eq!(
@@ -84,7 +78,7 @@ fn retained_sizes_follow_the_dominator_tree() {
 #[test]
 fn groups_count_nested_members_once() {
     let dump = heap_file("retained-groups");
-    let report = json(&["retained", &dump, "--by", "location", "--format", "json"]);
+    let report = heapsift(&["retained", &dump, "--by", "location", "--format", "json"]).json();
     // a.rb:2 holds B, C, D and E; E is under D, so counted once.
     assert_eq!(column(&report, "location"), ["a.rb:1", "a.rb:2"]);
     let retained: Vec<u64> = column(&report, "retained_bytes")
@@ -98,7 +92,7 @@ fn groups_count_nested_members_once() {
         .collect();
     assert_eq!(objects, [1, 4]);
 
-    let report = json(&["retained", &dump, "--by", "class", "--format", "json"]);
+    let report = heapsift(&["retained", &dump, "--by", "class", "--format", "json"]).json();
     assert_eq!(report["rows"][0]["class_name"], "Thing");
     assert_eq!(report["rows"][0]["retained_bytes"], 150);
 }
@@ -106,33 +100,27 @@ fn groups_count_nested_members_once() {
 #[test]
 fn root_shows_one_objects_subtree() {
     let dump = heap_file("retained-root");
-    let report = json(&["retained", &dump, "--root", "0xd", "--format", "json"]);
+    let report = heapsift(&["retained", &dump, "--root", "0xd", "--format", "json"]).json();
     assert_eq!(report["root"], "0xd");
     assert_eq!(column(&report, "address"), ["0xd", "0xe"]);
 
-    let output = run(&["retained", &dump, "--root", "0xdead"]);
-    assert_eq!(output.status.code(), Some(1));
     assert_eq!(
-        stderr(&output),
-        "heapsift: no object at 0xdead in the dump\n"
+        heapsift(&["retained", &dump, "--root", "0xdead"])
+            .fails(1)
+            .message(),
+        "heapsift: no object at 0xdead in the dump"
     );
-    let output = run(&["retained", &dump, "--root", "0xf"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("not reachable"),
-        "{}",
-        stderr(&output)
-    );
-    let output = run(&["retained", &dump, "--root", "nonsense"]);
-    assert_eq!(output.status.code(), Some(2));
+    heapsift(&["retained", &dump, "--root", "0xf"])
+        .fails(1)
+        .assert_contains("not reachable");
+    heapsift(&["retained", &dump, "--root", "nonsense"]).usage_error();
 }
 
 #[test]
 fn the_rails_leak_is_the_module_constant_and_its_hash() {
     let dump = fixture("rails-small/3.dump.gz");
-    let output = run(&["retained", dump.to_str().unwrap(), "--top", "5"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let dump = dump.to_str().unwrap();
+    let text = heapsift(&["retained", dump, "--top", "5"]).stdout();
     let rows: Vec<&str> = text
         .lines()
         .skip_while(|l| !l.starts_with("RETAINED"))
@@ -146,14 +134,7 @@ fn the_rails_leak_is_the_module_constant_and_its_hash() {
     let hash = rows.iter().position(|r| r.contains("Hash (")).expect(&text);
     assert_eq!(hash, module + 1, "the Hash right under the module: {text}");
 
-    let report = json(&[
-        "retained",
-        dump.to_str().unwrap(),
-        "--top",
-        "5",
-        "--format",
-        "json",
-    ]);
+    let report = heapsift(&["retained", dump, "--top", "5", "--format", "json"]).json();
     let rows = report["rows"].as_array().unwrap();
     let module = &rows[rows
         .iter()
@@ -178,14 +159,14 @@ fn addresses_of(rows: &Value) -> Vec<&str> {
 #[test]
 fn path_is_the_shortest_chain_from_a_root() {
     let dump = heap_file("path");
-    let path = json(&["path", &dump, "0xe", "--format", "json"]);
+    let path = heapsift(&["path", &dump, "0xe", "--format", "json"]).json();
     assert_eq!(path["target"], "0xe");
     assert_eq!(path["root"], "vm");
     // Through B (listed before C in A's references), not longer.
     assert_eq!(addresses_of(&path["hops"]), ["0xa", "0xb", "0xd", "0xe"]);
     assert_eq!(path["hops"][2]["retained_bytes"], 90);
 
-    let text = stdout(&run(&["path", &dump, "0xe"]));
+    let text = heapsift(&["path", &dump, "0xe"]).stdout();
     assert!(text.contains("root: vm"), "{text}");
     assert_eq!(
         text.lines()
@@ -194,19 +175,15 @@ fn path_is_the_shortest_chain_from_a_root() {
         4
     );
 
-    let output = run(&["path", &dump, "0xf"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("not reachable"),
-        "{}",
-        stderr(&output)
-    );
+    heapsift(&["path", &dump, "0xf"])
+        .fails(1)
+        .assert_contains("not reachable");
 }
 
 #[test]
 fn show_gives_neighbours_and_dominator() {
     let dump = heap_file("show");
-    let details = json(&["show", &dump, "0xd", "--format", "json"]);
+    let details = heapsift(&["show", &dump, "0xd", "--format", "json"]).json();
     assert_eq!(details["object"]["retained_bytes"], 90);
     assert_eq!(details["length"], 5);
     assert_eq!(details["dominator"]["address"], "0xa");
@@ -218,13 +195,13 @@ fn show_gives_neighbours_and_dominator() {
         .find(|l| l.contains(r#""address":"0xd""#))
         .unwrap();
     assert_eq!(details["record"], line, "the dump's own line");
-    let text = stdout(&run(&["show", &dump, "0xd"]));
+    let text = heapsift(&["show", &dump, "0xd"]).stdout();
     assert!(text.contains(&format!("record: {line}")), "{text}");
 
-    let details = json(&["show", &dump, "0xa", "--format", "json"]);
+    let details = heapsift(&["show", &dump, "0xa", "--format", "json"]).json();
     assert_eq!(details["root"], "vm");
     assert_eq!(details["dominator"], Value::Null);
-    let details = json(&["show", &dump, "0xf", "--format", "json"]);
+    let details = heapsift(&["show", &dump, "0xf", "--format", "json"]).json();
     assert_eq!(details["reachable"], false);
 }
 
@@ -232,7 +209,7 @@ fn show_gives_neighbours_and_dominator() {
 fn the_path_to_a_cached_issue_goes_through_the_cache_hash() {
     let dump = fixture("rails-small/3.dump.gz");
     let dump = dump.to_str().unwrap();
-    let top = json(&["retained", dump, "--top", "5", "--format", "json"]);
+    let top = heapsift(&["retained", dump, "--top", "5", "--format", "json"]).json();
     let hash = top["rows"]
         .as_array()
         .unwrap()
@@ -242,9 +219,10 @@ fn the_path_to_a_cached_issue_goes_through_the_cache_hash() {
         .as_str()
         .unwrap()
         .to_owned();
-    let under_hash = json(&[
+    let under_hash = heapsift(&[
         "retained", dump, "--root", &hash, "--top", "100000", "--format", "json",
-    ]);
+    ])
+    .json();
     let issue = under_hash["rows"]
         .as_array()
         .unwrap()
@@ -254,7 +232,7 @@ fn the_path_to_a_cached_issue_goes_through_the_cache_hash() {
         .as_str()
         .unwrap()
         .to_owned();
-    let path = json(&["path", dump, &issue, "--format", "json"]);
+    let path = heapsift(&["path", dump, &issue, "--format", "json"]).json();
     let hops = addresses_of(&path["hops"]);
     assert!(hops.contains(&hash.as_str()), "{hops:?} misses {hash}");
     let descriptions: Vec<&str> = path["hops"]
@@ -273,7 +251,7 @@ fn the_path_to_a_cached_issue_goes_through_the_cache_hash() {
 #[test]
 fn paths_to_a_sites_objects_are_grouped_by_shape() {
     let dump = heap_file("path-location");
-    let paths = json(&["path", &dump, "--location", "a.rb:2", "--format", "json"]);
+    let paths = heapsift(&["path", &dump, "--location", "a.rb:2", "--format", "json"]).json();
     assert_eq!(
         (paths["objects"].as_u64(), paths["reachable"].as_u64()),
         (Some(4), Some(4))
@@ -286,24 +264,20 @@ fn paths_to_a_sites_objects_are_grouped_by_shape() {
             .sum::<u64>(),
         4
     );
-    let output = run(&["path", &dump, "--location", "nowhere.rb:1"]);
-    assert_eq!(output.status.code(), Some(1));
-    let output = run(&["path", &dump]);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "ADDR or --location is required"
-    );
+    heapsift(&["path", &dump, "--location", "nowhere.rb:1"]).fails(1);
+    // ADDR or --location is required.
+    heapsift(&["path", &dump]).usage_error();
 
     // The rails app's biggest site: nearly all its objects hang off the
     // cache in the same way.
     let dump = fixture("rails-small/3.dump.gz");
     let dump = dump.to_str().unwrap();
-    let sites = json(&[
+    let sites = heapsift(&[
         "retained", dump, "--by", "location", "--top", "1", "--format", "json",
-    ]);
+    ])
+    .json();
     let site = sites["rows"][0]["location"].as_str().unwrap().to_owned();
-    let paths = json(&["path", dump, "--location", &site, "--format", "json"]);
+    let paths = heapsift(&["path", dump, "--location", &site, "--format", "json"]).json();
     let first = &paths["groups"][0];
     assert!(
         first["count"].as_u64().unwrap() * 10 >= paths["reachable"].as_u64().unwrap() * 9,
@@ -319,6 +293,58 @@ fn paths_to_a_sites_objects_are_grouped_by_shape() {
 }
 
 #[test]
+fn a_site_is_found_by_the_end_of_its_path() {
+    // As `read` prints it, the rails app's statement cache site is
+    // /usr/lib/ruby/vendor_ruby/sqlite3/statement.rb:108.
+    let dump = fixture("rails-small/3.dump.gz");
+    let dump = dump.to_str().unwrap();
+    let by_end = |end: &str| heapsift(&["path", dump, "--location", end, "--format", "json"]);
+    let short = by_end("statement.rb:108").json();
+    let full = short["location"].as_str().unwrap().to_owned();
+    assert!(
+        full.ends_with("/sqlite3/statement.rb:108") && full.len() > 20,
+        "{full}"
+    );
+    assert_eq!(by_end("sqlite3/statement.rb:108").json(), short);
+    assert_eq!(by_end(&full).json(), short);
+    assert!(short["objects"].as_u64().unwrap() > 1000, "{short}");
+    // Only whole path parts match: `ement.rb:108` is not the end of a name.
+    by_end("ement.rb:108").fails(1);
+
+    // An end that two sites share is refused, naming both.
+    let dir = scratch("ambiguous-site");
+    let heap = dir.join("heap.dump");
+    std::fs::write(
+        &heap,
+        concat!(
+            r#"{"type":"ROOT", "root":"vm", "references":["0x1", "0x2"]}"#, "\n",
+            r#"{"address":"0x1", "type":"STRING", "file":"app/models/a.rb", "line":1, "memsize":40}"#, "\n",
+            r#"{"address":"0x2", "type":"STRING", "file":"lib/tasks/a.rb", "line":1, "memsize":40}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let heap = heap.to_str().unwrap();
+    let message = heapsift(&["path", heap, "--location", "a.rb:1"])
+        .fails(2)
+        .message()
+        .to_owned();
+    assert!(
+        message.contains("app/models/a.rb:1") && message.contains("lib/tasks/a.rb:1"),
+        "{message}"
+    );
+    let one = heapsift(&[
+        "path",
+        heap,
+        "--location",
+        "models/a.rb:1",
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(one["location"], "app/models/a.rb:1");
+}
+
+#[test]
 fn every_fixture_format_gives_a_consistent_graph() {
     for set in ["edge", "rails-small", "versions"] {
         for entry in std::fs::read_dir(fixture(set)).unwrap() {
@@ -327,7 +353,7 @@ fn every_fixture_format_gives_a_consistent_graph() {
                 continue;
             }
             let dump = path.to_str().unwrap();
-            let report = json(&["retained", dump, "--top", "3", "--format", "json"]);
+            let report = heapsift(&["retained", dump, "--top", "3", "--format", "json"]).json();
             let reachable = &report["reachable"];
             let unreachable = &report["unreachable"];
             let total =
@@ -347,13 +373,13 @@ fn every_fixture_format_gives_a_consistent_graph() {
             }
             // Each top object has a path from a root and a show page.
             let address = rows[0]["address"].as_str().unwrap();
-            let path = json(&["path", dump, address, "--format", "json"]);
+            let path = heapsift(&["path", dump, address, "--format", "json"]).json();
             assert_eq!(
                 path["hops"].as_array().unwrap().last().unwrap()["address"],
                 address,
                 "{dump}"
             );
-            let details = json(&["show", dump, address, "--format", "json"]);
+            let details = heapsift(&["show", dump, address, "--format", "json"]).json();
             assert_eq!(
                 details["object"]["retained_bytes"], rows[0]["retained_bytes"],
                 "{dump}"
@@ -374,14 +400,15 @@ fn imemo_and_none_class_fields_are_not_classes() {
 "#;
     let path = scratch("imemo").join("heap.dump");
     std::fs::write(&path, heap).unwrap();
-    let report = json(&[
+    let report = heapsift(&[
         "retained",
         path.to_str().unwrap(),
         "--top",
         "10",
         "--format",
         "json",
-    ]);
+    ])
+    .json();
     for row in report["rows"].as_array().unwrap() {
         let expected = if row["type"] == "OBJECT" {
             Value::from("Foo")
@@ -390,14 +417,15 @@ fn imemo_and_none_class_fields_are_not_classes() {
         };
         assert_eq!(row["class_name"], expected, "{row}");
     }
-    let groups = json(&[
+    let groups = heapsift(&[
         "retained",
         path.to_str().unwrap(),
         "--by",
         "class",
         "--format",
         "json",
-    ]);
+    ])
+    .json();
     assert_eq!(
         groups["rows"].as_array().unwrap().len(),
         1,

@@ -3,13 +3,7 @@
 
 mod common;
 
-use common::{dump_with_ruby, run, scratch, stderr};
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let output = run(args);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    serde_json::from_slice(&output.stdout).expect("valid JSON")
-}
+use common::{dump_with_ruby, read, scratch};
 
 #[test]
 fn a_dump_ruby_writes_reads_with_no_skipped_line() {
@@ -27,17 +21,14 @@ fn a_dump_ruby_writes_reads_with_no_skipped_line() {
         .iter()
         .filter(|&&b| b == b'\n')
         .count() as u64;
-    let output = run(&["read", dump.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(0));
-    assert!(output.stderr.is_empty(), "warnings: {}", stderr(&output));
-    let report = json(&["read", dump.to_str().unwrap(), "--format", "json"]);
+    read(&dump, &[]).succeeds_quietly();
+    let report = read(&dump, &["--format", "json"]).json();
     assert_eq!(
         report["total"]["count"].as_u64(),
         Some(lines),
         "every line is a record"
     );
-    let all = run(&["read", dump.to_str().unwrap(), "all"]);
-    assert!(all.stderr.is_empty(), "warnings: {}", stderr(&all));
+    read(&dump, &["all"]).succeeds_quietly();
 }
 
 #[test]
@@ -58,14 +49,14 @@ fn objects_allocated_in_a_file_with_quote_and_backslash_keep_their_location() {
         &[allocator.to_str().unwrap()],
     );
 
-    let output = run(&["read", dump.to_str().unwrap(), "all", "--format", "json"]);
-    let err = stderr(&output);
+    let output = read(&dump, &["all", "--format", "json"]).succeeds();
+    let err = output.stderr_text();
     assert!(
         err.contains("recovered"),
         "the weird lines are reported: {err}"
     );
     assert!(!err.contains("skipped"), "no line is lost: {err}");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let location = format!("{}:2", allocator.display());
     let rows = report["object_count"]["rows"].as_array().unwrap();
     let row = rows

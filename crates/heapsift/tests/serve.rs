@@ -7,9 +7,9 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
-use common::{rails, run, stderr, stdout};
+use common::{heapsift, rails};
 use serde_json::Value;
 
 /// A running `heapsift serve`, stopped when dropped.
@@ -23,9 +23,9 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_heapsift"))
-            .arg("serve")
+        let mut child = heapsift(&["serve"])
             .args(args)
+            .command()
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -78,12 +78,9 @@ impl Drop for Server {
     }
 }
 
+/// The CLI's JSON for `heapsift ARGS... --format json`.
 fn cli_json(args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.extend(["--format", "json"]);
-    let output = run(&args);
-    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
-    serde_json::from_str(&stdout(&output)).expect("JSON")
+    heapsift(args).args(["--format", "json"]).json()
 }
 
 #[test]
@@ -190,14 +187,9 @@ fn bad_requests_get_4xx_with_a_reason() {
         ("/api/dumps/1/summary", 404, "no dump number 1"),
         ("/api/dumps/x/summary", 404, "no dump number x"),
         (
-            "/api/dumps/0/generations/9999",
-            404,
-            "not a valid Generation: 9999",
-        ),
-        (
             "/api/dumps/0/generations/new",
             400,
-            "expected a generation number or `all`, not `new`",
+            "expected a generation number, `nil` or `all`, not `new`",
         ),
         (
             "/api/dumps/0/retained?top=many",
@@ -219,7 +211,7 @@ fn bad_requests_get_4xx_with_a_reason() {
             400,
             "expected an object address such as 0x7f30cc77e440, not `zzz`",
         ),
-        ("/api/trend", 404, "a trend needs 2 dumps or more; 1 loaded"),
+        ("/api/trend", 400, "a trend needs 2 dumps or more; 1 given"),
         (
             "/api/diff?before=0",
             400,
@@ -251,12 +243,76 @@ fn bad_requests_get_4xx_with_a_reason() {
     assert_eq!(server.request("GET", "/assets/secret.txt", &[]).0, 404);
 }
 
+/// The same bad request gets the same message from the CLI (on stderr,
+/// with its exit code) and from the API (as `{"error"}`, with the status
+/// that stands for that exit code).
+#[test]
+fn the_cli_and_the_api_refuse_alike() {
+    let dump = rails(3);
+    let server = Server::start(&[&dump, "--addr", "127.0.0.1:0"]);
+    let site_end = "statement.rb:99999";
+    for (cli, api, code, status) in [
+        (
+            vec!["read", &dump, "99999"],
+            "/api/dumps/0/generations/99999",
+            1,
+            404,
+        ),
+        (
+            vec!["read", &dump, "nil"],
+            "/api/dumps/0/generations/nil",
+            1,
+            404,
+        ),
+        (
+            vec!["retained", &dump, "--root", "0xdead"],
+            "/api/dumps/0/retained?root=0xdead",
+            1,
+            404,
+        ),
+        (
+            vec!["show", &dump, "0xdead"],
+            "/api/dumps/0/objects/0xdead",
+            1,
+            404,
+        ),
+        (
+            vec!["path", &dump, "0xdead"],
+            "/api/dumps/0/objects/0xdead/path",
+            1,
+            404,
+        ),
+        (vec!["trend", &dump], "/api/trend", 2, 400),
+    ] {
+        let cli_message = heapsift(&cli).fails(code).message().to_owned();
+        let (got, body) = server.request("GET", api, &[]);
+        assert_eq!(got, status, "{api}: {body}");
+        let body: Value = serde_json::from_str(&body).expect("a JSON error");
+        let api_message = format!("heapsift: {}", body["error"].as_str().unwrap());
+        assert_eq!(cli_message, api_message, "{cli:?} and {api}");
+    }
+    // The generation message names the dump and what it has.
+    let message = heapsift(&["read", &dump, "99999"])
+        .fails(1)
+        .message()
+        .to_owned();
+    assert!(
+        message.starts_with(&format!(
+            "heapsift: {dump}: not a valid Generation: 99999; its generations are "
+        )),
+        "{message}"
+    );
+    // A site by the end of its path; nothing there is exit 1.
+    heapsift(&["path", &dump, "--location", site_end])
+        .fails(1)
+        .assert_contains(site_end);
+}
+
 #[test]
 fn other_machines_need_allow_remote_and_then_the_token() {
-    let output = run(&["serve", &rails(3), "--addr", "0.0.0.0:0"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).starts_with("heapsift: 0.0.0.0:0 can be reached from other machines"));
-    assert_eq!(stderr(&output).lines().count(), 1);
+    heapsift(&["serve", &rails(3), "--addr", "0.0.0.0:0"])
+        .fails(2)
+        .assert_starts_with("heapsift: 0.0.0.0:0 can be reached from other machines");
 
     let server = Server::start(&[&rails(3), "--addr", "0.0.0.0:0", "--allow-remote"]);
     let token = server
@@ -286,11 +342,10 @@ fn other_machines_need_allow_remote_and_then_the_token() {
 
 #[test]
 fn serve_refuses_stdin_and_missing_dumps_before_serving() {
-    let output = run(&["serve", "-", "--addr", "127.0.0.1:0"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).starts_with("heapsift: -: serve reads a dump again"));
-    let output = run(&["serve", "/nonexistent/heap.dump", "--addr", "127.0.0.1:0"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).starts_with("heapsift: /nonexistent/heap.dump: "));
-    assert!(stdout(&output).is_empty());
+    heapsift(&["serve", "-", "--addr", "127.0.0.1:0"])
+        .fails(2)
+        .assert_starts_with("heapsift: -: serve reads a dump again");
+    heapsift(&["serve", "/nonexistent/heap.dump", "--addr", "127.0.0.1:0"])
+        .fails(2)
+        .assert_starts_with("heapsift: /nonexistent/heap.dump: ");
 }

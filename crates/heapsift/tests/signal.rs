@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{run, scratch, stderr, stdout};
+use common::{heapsift, read, scratch};
 
 fn database_url() -> String {
     std::env::var("HEAPSIFT_TEST_DATABASE_URL").expect(
@@ -81,7 +81,7 @@ fn signal_waits_for_every_agent_and_prints_their_dumps() {
     ];
 
     let started = Instant::now();
-    let output = run(&[
+    let printed = heapsift(&[
         "signal",
         "--wait",
         "--store",
@@ -91,14 +91,14 @@ fn signal_waits_for_every_agent_and_prints_their_dumps() {
         "--timeout",
         "20",
         "it's a \"test\" — café",
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    ])
+    .stdout();
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "took {:?}",
         started.elapsed()
     );
-    let dumps: Vec<String> = stdout(&output).lines().map(str::to_owned).collect();
+    let dumps: Vec<&str> = printed.lines().collect();
     assert_eq!(dumps.len(), 2, "{dumps:?}");
     let pids: std::collections::BTreeSet<&str> = dumps
         .iter()
@@ -112,9 +112,7 @@ fn signal_waits_for_every_agent_and_prints_their_dumps() {
     assert_eq!(pids.len(), 2, "two different processes: {dumps:?}");
     for dump in &dumps {
         assert!(dump.contains("/web.1/"), "{dump}");
-        let read = run(&["read", dump]);
-        assert_eq!(read.status.code(), Some(0), "{}", stderr(&read));
-        assert!(stdout(&read).contains("Heap total"));
+        assert!(read(dump, &[]).stdout().contains("Heap total"));
     }
     let stored = std::fs::read_dir(store.join("web.1")).unwrap().count();
     assert_eq!(stored, 2, "web.2 (not a chosen dyno) stored nothing");
@@ -125,7 +123,7 @@ fn signal_waits_for_every_agent_and_prints_their_dumps() {
 fn signal_without_agents_fails_after_the_timeout() {
     let url = database_url();
     let dir = scratch("signal-nobody");
-    let output = run(&[
+    heapsift(&[
         "signal",
         "--wait",
         "--store",
@@ -136,27 +134,25 @@ fn signal_without_agents_fails_after_the_timeout() {
         "nobody",
         "--timeout",
         "1.5",
-    ]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("no agent answered on heapsift_nobody_1..1"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(output.stdout.is_empty());
+    ])
+    .fails(1)
+    .assert_contains("no agent answered on heapsift_nobody_1..1");
 }
 
 #[test]
 fn a_wrong_password_is_not_printed() {
-    let output = run(&[
+    let failure = heapsift(&[
         "signal",
         "--database-url",
         "postgres://app:hunter2@127.0.0.1:1/x",
-    ]);
-    assert_eq!(output.status.code(), Some(2));
-    let err = stderr(&output);
-    assert!(err.contains("postgres://app:***@127.0.0.1:1/x"), "{err}");
-    assert!(!err.contains("hunter2"), "{err}");
+    ])
+    .fails(2);
+    failure.assert_contains("postgres://app:***@127.0.0.1:1/x");
+    assert!(
+        !failure.message().contains("hunter2"),
+        "{}",
+        failure.message()
+    );
 }
 
 #[test]
@@ -169,7 +165,7 @@ fn signal_reaches_agents_on_a_server_that_accepts_tls_only() {
     let store = scratch("signal-tls").join("store");
     let _agent = agent_on(&url, "web.1", &store);
     let signal = |database_url: &str| {
-        run(&[
+        heapsift(&[
             "signal",
             "--wait",
             "--store",
@@ -181,34 +177,20 @@ fn signal_reaches_agents_on_a_server_that_accepts_tls_only() {
         ])
     };
 
-    let plain = signal(&format!("{url}?sslmode=disable"));
-    assert_eq!(
-        plain.status.code(),
-        Some(2),
-        "the server refuses plain text"
-    );
-    assert!(
-        stderr(&plain).contains("no encryption"),
-        "{}",
-        stderr(&plain)
-    );
+    // The server refuses plain text.
+    signal(&format!("{url}?sslmode=disable"))
+        .fails(2)
+        .assert_contains("no encryption");
 
     // libpq's default (prefer): encrypted, the certificate not checked.
-    let output = signal(&url);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stdout(&output).lines().count(), 1);
+    assert_eq!(signal(&url).stdout().lines().count(), 1);
 
     // Checked against the server's CA, host name included.
-    let output = signal(&format!("{url}?sslmode=verify-full&sslrootcert={ca}"));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stdout(&output).lines().count(), 1);
+    let verified = signal(&format!("{url}?sslmode=verify-full&sslrootcert={ca}")).stdout();
+    assert_eq!(verified.lines().count(), 1);
 
     // The system's roots do not know the test CA.
-    let output = signal(&format!("{url}?sslmode=verify-full"));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("certificate"),
-        "{}",
-        stderr(&output)
-    );
+    signal(&format!("{url}?sslmode=verify-full"))
+        .fails(2)
+        .assert_contains("certificate");
 }

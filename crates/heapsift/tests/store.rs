@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{fixture, gunzip, run, scratch, stderr, stdout};
+use common::{expected, fixture, gunzip, heapsift, read, scratch};
 use object_store::ObjectStoreExt;
 use object_store::aws::AmazonS3Builder;
 
@@ -35,10 +35,6 @@ fn url(key: &str) -> String {
     format!("s3://{}/{key}", bucket())
 }
 
-fn expected(name: &str) -> String {
-    String::from_utf8(std::fs::read(fixture(name)).expect("expected output")).expect("UTF-8")
-}
-
 #[test]
 fn s3_dumps_read_exactly_like_local_files() {
     let gzip = std::fs::read(fixture("rails-small/1.dump.gz")).expect("fixture");
@@ -48,58 +44,52 @@ fn s3_dumps_read_exactly_like_local_files() {
     put("read/1.dump", plain);
     put("read/1.dump.zst", zstd);
     for key in ["read/1.dump.gz", "read/1.dump", "read/1.dump.zst"] {
-        let output = run(&["read", &url(key)]);
-        assert!(output.status.success(), "{key}: {}", stderr(&output));
-        assert_eq!(stdout(&output), expected("rails-small/1.read.txt"), "{key}");
-        assert_eq!(stderr(&output), "", "{key}");
+        let output = read(url(key), &[]).succeeds_quietly();
+        assert_eq!(
+            output.stdout_text(),
+            expected("rails-small/1.read.txt"),
+            "{key}"
+        );
     }
-    let output = run(&["read", &url("read/1.dump.gz"), "33", "--lines", "20"]);
-    assert_eq!(stdout(&output), expected("rails-small/1.gen33.txt"));
+    assert_eq!(
+        read(url("read/1.dump.gz"), &["33", "--lines", "20"]).stdout(),
+        expected("rails-small/1.gen33.txt")
+    );
 }
 
 #[test]
 fn broken_s3_inputs_get_one_line_and_exit_2() {
     let missing = url("broken/nope.dump.gz");
-    let output = run(&["read", &missing]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(stderr(&output), format!("heapsift: {missing}: not found\n"));
+    assert_eq!(
+        read(&missing, &[]).fails(2).message(),
+        format!("heapsift: {missing}: not found")
+    );
 
     put(
         "broken/picture.png",
         b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
     );
-    let output = run(&["read", &url("broken/picture.png")]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).starts_with(&format!("heapsift: {}: ", url("broken/picture.png")))
-            && stderr(&output).contains("not a heap dump"),
-        "{}",
-        stderr(&output)
-    );
+    read(url("broken/picture.png"), &[])
+        .fails(2)
+        .assert_starts_with(&format!("heapsift: {}: ", url("broken/picture.png")))
+        .assert_contains("not a heap dump");
 
     // Cut mid-line: the complete lines are counted, with one warning.
     let plain = gunzip(&fixture("rails-small/1.dump.gz"));
     put("broken/cut.dump", plain[..plain.len() - 40].to_vec());
-    let output = run(&["read", &url("broken/cut.dump")]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    read(url("broken/cut.dump"), &[]).succeeds().warning();
 
-    let output = run(&["read", "s3:///no-bucket"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("not a valid S3 URL"));
+    read("s3:///no-bucket", &[])
+        .fails(2)
+        .assert_contains("not a valid S3 URL");
 }
 
 #[test]
 fn an_unreachable_s3_server_is_one_line_not_a_hang() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_heapsift"))
-        .args(["read", &url("anything.dump.gz")])
+    read(url("anything.dump.gz"), &[])
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .output()
-        .expect("heapsift runs");
-    assert_eq!(output.status.code(), Some(2));
-    let message = stderr(&output);
-    assert_eq!(message.lines().count(), 1, "{message}");
-    assert!(message.contains("127.0.0.1:9"), "{message}");
+        .fails(2)
+        .assert_contains("127.0.0.1:9");
 }
 
 /// The keys of a store with two dynos and a stray file, oldest first.
@@ -123,9 +113,7 @@ fn list_shows_the_newest_dumps_first_from_s3_and_folders() {
     // time, which is now, so first.
     let newest_first = [2, 3, 1, 0];
 
-    let output = run(&["list", &url("list/"), "--format", "json"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let listed: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let listed = heapsift(&["list", &url("list/"), "--format", "json"]).json();
     let rows = listed.as_array().expect("an array");
     let keys: Vec<&str> = rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
     let wanted: Vec<String> = newest_first
@@ -140,15 +128,14 @@ fn list_shows_the_newest_dumps_first_from_s3_and_folders() {
     assert_eq!(rows[1]["pid"], 102);
     assert_eq!(rows[0]["dyno"], serde_json::Value::Null);
 
-    let text = stdout(&run(&["list", &url("list/web.1/")]));
+    let text = heapsift(&["list", &url("list/web.1/")]).stdout();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("TIME") && lines[0].ends_with("URL"));
     assert!(lines[1].starts_with("2026-11-27T10:30:00.250Z  web.1  102"));
     assert!(lines[1].ends_with(&url(&format!("list/{}", KEYS[3]))));
 
-    let output = run(&["list", folder.to_str().unwrap(), "--format", "json"]);
-    let listed: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let listed = heapsift(&["list", folder.to_str().unwrap(), "--format", "json"]).json();
     let keys: Vec<&str> = listed
         .as_array()
         .unwrap()
@@ -162,8 +149,7 @@ fn list_shows_the_newest_dumps_first_from_s3_and_folders() {
         folder.join(KEYS[3]).to_str().unwrap()
     );
 
-    let output = run(&["list", folder.join("absent").to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
+    heapsift(&["list", folder.join("absent").to_str().unwrap()]).fails(2);
 }
 
 #[test]
@@ -174,27 +160,25 @@ fn fetch_writes_a_complete_copy_and_never_replaces_one() {
     let dir = scratch("fetch");
 
     // Into a folder, under the dump's own name.
-    let output = run(&["fetch", &url(key), dir.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    heapsift(&["fetch", &url(key), dir.to_str().unwrap()]).succeeds();
     let copy = dir.join("2026-11-27T09:00:00.000Z-process:7-heap.dump.gz");
     assert_eq!(std::fs::read(&copy).unwrap(), dump);
     assert_eq!(only_file_in(&dir), copy);
 
     std::fs::write(&copy, "mine").unwrap();
-    let output = run(&["fetch", &url(key), copy.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--force"), "{}", stderr(&output));
+    heapsift(&["fetch", &url(key), copy.to_str().unwrap()])
+        .fails(2)
+        .assert_contains("--force");
     assert_eq!(std::fs::read(&copy).unwrap(), b"mine");
 
-    let output = run(&["fetch", &url(key), copy.to_str().unwrap(), "--force"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    heapsift(&["fetch", &url(key), copy.to_str().unwrap(), "--force"]).succeeds();
     assert_eq!(std::fs::read(&copy).unwrap(), dump);
 
-    let output = run(&["fetch", &url("fetch/absent.gz"), dir.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
-        stderr(&output),
-        format!("heapsift: {}: not found\n", url("fetch/absent.gz"))
+        heapsift(&["fetch", &url("fetch/absent.gz"), dir.to_str().unwrap()])
+            .fails(2)
+            .message(),
+        format!("heapsift: {}: not found", url("fetch/absent.gz"))
     );
     assert_eq!(only_file_in(&dir), copy, "nothing left behind");
 }
@@ -235,15 +219,15 @@ fn trend_and_diff_follow_one_process_through_an_s3_prefix() {
     );
     let store = url("series/");
 
-    let output = run(&["diff", &store, "--dyno", "web.1", "--pid", "21"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(stdout(&output), expected("rails-small/diff-1-2-3.txt"));
+    assert_eq!(
+        heapsift(&["diff", &store, "--dyno", "web.1", "--pid", "21"]).stdout(),
+        expected("rails-small/diff-1-2-3.txt")
+    );
 
-    let output = run(&[
+    let report = heapsift(&[
         "trend", &store, "--dyno", "web.1", "--pid", "21", "--format", "json",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    ])
+    .json();
     let hours: Vec<&str> = report["dumps"]
         .as_array()
         .unwrap()
@@ -261,7 +245,7 @@ fn trend_and_diff_follow_one_process_through_an_s3_prefix() {
 
     // Named objects, sorted by the time in their keys.
     let named = |key: &str| url(&format!("series/{key}"));
-    let output = run(&[
+    let report = heapsift(&[
         "trend",
         &named("web.1/2026-11-27T12:00:00.000Z-process:21-heap.dump.gz"),
         &named("web.2/2026-11-27T11:45:00.000Z-process:21-heap.dump.gz"),
@@ -270,15 +254,15 @@ fn trend_and_diff_follow_one_process_through_an_s3_prefix() {
         "time",
         "--format",
         "json",
-    ]);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    ])
+    .json();
     assert!(report["dumps"][0].as_str().unwrap().contains("T10:00"));
     assert!(report["dumps"][2].as_str().unwrap().contains("T12:00"));
 
-    let output = run(&["trend", &store, "--dyno", "web.9"]);
-    assert_eq!(output.status.code(), Some(1));
     assert_eq!(
-        stderr(&output),
-        format!("heapsift: {store}: no dumps for dyno web.9\n")
+        heapsift(&["trend", &store, "--dyno", "web.9"])
+            .fails(1)
+            .message(),
+        format!("heapsift: {store}: no dumps for dyno web.9")
     );
 }

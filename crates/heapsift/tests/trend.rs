@@ -10,14 +10,8 @@ use std::fs::{File, FileTimes};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use common::{fixture, gunzip, rails, run, scratch, stderr, stdout};
+use common::{expected, gunzip, heapsift, rails, scratch};
 use serde_json::Value;
-
-fn json_of(args: &[&str]) -> Value {
-    let output = run(args);
-    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
-    serde_json::from_str(&stdout(&output)).expect("JSON")
-}
 
 /// (type, group) -> (count, bytes) of a dump, read with serde_json:
 /// `group` is `file:line` or the class name.
@@ -63,7 +57,7 @@ fn counts_and_bytes_match_the_dumps_for_every_group() {
     for by in ["location", "class"] {
         let mut args = vec!["trend", "--by", by, "--top", "100000", "--format", "json"];
         args.extend(dumps.iter().map(String::as_str));
-        let report = json_of(&args);
+        let report = heapsift(&args).json();
         let expected: Vec<_> = dumps
             .iter()
             .map(|d| independent_counts(Path::new(d), by == "class"))
@@ -106,7 +100,7 @@ fn counts_and_bytes_match_the_dumps_for_every_group() {
 /// (type, location) of every line of the fixture's three-dump diff: the
 /// objects allocated between dumps 1 and 2 and still alive in 3.
 fn leaked_sites() -> Vec<(String, String)> {
-    let diff = std::fs::read_to_string(fixture("rails-small/diff-1-2-3.txt")).unwrap();
+    let diff = expected("rails-small/diff-1-2-3.txt");
     diff.lines()
         .map(|line| {
             let kind = line.split(' ').nth(1).unwrap().to_owned();
@@ -118,7 +112,7 @@ fn leaked_sites() -> Vec<(String, String)> {
 
 #[test]
 fn the_leaking_sites_of_the_rails_fixtures_rank_first_and_steady() {
-    let report = json_of(&[
+    let report = heapsift(&[
         "trend",
         &rails(1),
         &rails(2),
@@ -127,7 +121,8 @@ fn the_leaking_sites_of_the_rails_fixtures_rank_first_and_steady() {
         "10",
         "--format",
         "json",
-    ]);
+    ])
+    .json();
     let leaked = leaked_sites();
     let rows = report["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 10);
@@ -155,11 +150,9 @@ fn the_leaking_sites_of_the_rails_fixtures_rank_first_and_steady() {
 
 #[test]
 fn text_lists_the_dumps_and_two_lines_per_group() {
-    let output = run(&["trend", &rails(1), &rails(2), &rails(3), "--top", "3"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = heapsift(&["trend", &rails(1), &rails(2), &rails(3), "--top", "3"]).stdout();
     let lines: Vec<&str> = text.lines().collect();
-    let json = json_of(&["trend", &rails(1), &rails(2), &rails(3), "--format", "json"]);
+    let json = heapsift(&["trend", &rails(1), &rails(2), &rails(3), "--format", "json"]).json();
     assert_eq!(
         lines[0],
         format!(
@@ -203,11 +196,12 @@ fn a_series_is_the_order_given_or_the_capture_time() {
         file.set_times(FileTimes::new().set_modified(time)).unwrap();
     }
     let names: Vec<&str> = copies.iter().map(|c| c.to_str().unwrap()).collect();
-    let given = json_of(&["trend", names[0], names[1], names[2], "--format", "json"]);
+    let given = heapsift(&["trend", names[0], names[1], names[2], "--format", "json"]).json();
     assert_eq!(given["dumps"], serde_json::json!(names));
-    let by_time = json_of(&[
+    let by_time = heapsift(&[
         "trend", names[0], names[1], names[2], "--sort", "time", "--format", "json",
-    ]);
+    ])
+    .json();
     assert_eq!(
         by_time["dumps"],
         serde_json::json!([names[1], names[2], names[0]])
@@ -215,11 +209,11 @@ fn a_series_is_the_order_given_or_the_capture_time() {
     // 2, 3, 1: what rose from 1 to 3 falls back at the end.
     assert_eq!(by_time["rows"][0]["steady"], false);
 
-    let output = run(&["trend", "-", names[0], "--sort", "time"]);
-    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
-        stderr(&output),
-        "heapsift: -: stdin has no capture time to sort by\n"
+        heapsift(&["trend", "-", names[0], "--sort", "time"])
+            .fails(2)
+            .message(),
+        "heapsift: -: stdin has no capture time to sort by"
     );
 }
 
@@ -244,9 +238,10 @@ fn agent_folder(name: &str) -> PathBuf {
 fn a_store_stands_for_its_dumps_oldest_first_filtered_by_dyno_and_pid() {
     let dir = agent_folder("trend-store");
     let store = dir.to_str().unwrap();
-    let report = json_of(&[
+    let report = heapsift(&[
         "trend", store, "--dyno", "web.1", "--pid", "11", "--format", "json",
-    ]);
+    ])
+    .json();
     let dumps: Vec<&str> = report["dumps"]
         .as_array()
         .unwrap()
@@ -264,68 +259,61 @@ fn a_store_stands_for_its_dumps_oldest_first_filtered_by_dyno_and_pid() {
         })
         .collect();
     assert_eq!(dumps, expected);
-    let direct = json_of(&["trend", &rails(1), &rails(2), &rails(3), "--format", "json"]);
+    let direct = heapsift(&["trend", &rails(1), &rails(2), &rails(3), "--format", "json"]).json();
     assert_eq!(report["rows"], direct["rows"]);
 
     // Only --dyno: web.1's four dumps, by time.
-    let report = json_of(&["trend", store, "--dyno", "web.1", "--format", "json"]);
+    let report = heapsift(&["trend", store, "--dyno", "web.1", "--format", "json"]).json();
     assert_eq!(report["dumps"].as_array().unwrap().len(), 4);
     assert!(report["dumps"][2].as_str().unwrap().contains("process:12"));
 
-    let output = run(&["trend", store, "--pid", "99"]);
-    assert_eq!(output.status.code(), Some(1));
     assert_eq!(
-        stderr(&output),
-        format!("heapsift: {store}: no dumps for pid 99\n")
+        heapsift(&["trend", store, "--pid", "99"])
+            .fails(1)
+            .message(),
+        format!("heapsift: {store}: no dumps for pid 99")
     );
-    let output = run(&["trend", &rails(1), &rails(2), "--dyno", "web.1"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--dyno and --pid choose among a store's dumps"));
+    heapsift(&["trend", &rails(1), &rails(2), "--dyno", "web.1"])
+        .fails(2)
+        .assert_contains("--dyno and --pid choose among a store's dumps");
 }
 
 #[test]
 fn diff_of_a_store_takes_its_newest_three_dumps() {
     let dir = agent_folder("diff-store");
     let store = dir.to_str().unwrap();
-    let output = run(&["diff", store, "--pid", "11", "--dyno", "web.1"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let wanted = std::fs::read(fixture("rails-small/diff-1-2-3.txt")).unwrap();
-    assert!(output.stdout == wanted, "{}", stdout(&output));
-    assert!(stderr(&output).starts_with("heapsift: diff of "));
-    assert!(stderr(&output).contains("T10:00:00.000Z-process:11"));
+    let output = heapsift(&["diff", store, "--pid", "11", "--dyno", "web.1"]).succeeds();
+    assert_eq!(output.stdout_text(), expected("rails-small/diff-1-2-3.txt"));
+    let named = output.stderr_text();
+    assert!(named.starts_with("heapsift: diff of "), "{named}");
+    assert!(named.contains("T10:00:00.000Z-process:11"), "{named}");
 
     // web.1 has four dumps: the newest three are 11:00, 11:30 (pid 12) and 12:00.
-    let output = run(&["diff", store, "--dyno", "web.1"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(!stderr(&output).contains("T10:00"), "{}", stderr(&output));
-
-    let output = run(&["diff", store, "--dyno", "web.2"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(
-        stderr(&output),
-        "heapsift: a diff needs 2 dumps or 3; the store has 1\n"
+    let output = heapsift(&["diff", store, "--dyno", "web.1"]).succeeds();
+    assert!(
+        !output.stderr_text().contains("T10:00"),
+        "{}",
+        output.stderr_text()
     );
-    let output = run(&["diff", &rails(1)]);
-    assert_eq!(output.status.code(), Some(2));
+
+    assert_eq!(
+        heapsift(&["diff", store, "--dyno", "web.2"])
+            .fails(1)
+            .message(),
+        "heapsift: a diff needs 2 dumps or 3; the store has 1"
+    );
+    heapsift(&["diff", &rails(1)]).fails(2);
 }
 
 #[test]
 fn bad_series_get_one_line() {
-    let output = run(&["trend", &rails(1)]);
-    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
-        stderr(&output),
-        "heapsift: a trend needs 2 dumps or more; 1 given\n"
+        heapsift(&["trend", &rails(1)]).fails(2).message(),
+        "heapsift: a trend needs 2 dumps or more; 1 given"
     );
     let missing = scratch("trend-missing").join("absent.dump");
     let missing = missing.to_str().unwrap();
-    let output = run(&["trend", &rails(1), missing]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stdout(&output).is_empty());
-    assert!(
-        stderr(&output).starts_with(&format!("heapsift: {missing}: ")),
-        "{}",
-        stderr(&output)
-    );
-    assert_eq!(stderr(&output).lines().count(), 1);
+    heapsift(&["trend", &rails(1), missing])
+        .fails(2)
+        .assert_starts_with(&format!("heapsift: {missing}: "));
 }

@@ -1,15 +1,27 @@
-//! Helpers shared by the CLI tests: running the binary, finding fixtures,
-//! making scratch files.
+//! The test harness of the `heapsift` binary: [`Heapsift`] runs it and
+//! checks how it ended (see `run.rs`); the functions here find fixtures
+//! and make scratch files and dumps.
 
 #![allow(dead_code)] // each test file uses a different subset
 
-use std::io::{Read, Write};
+mod run;
+
+#[allow(unused_imports)] // likewise
+pub use run::{Failure, Heapsift, Output, heapsift, read};
+
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
+
+/// The repository's root folder (where the README is).
+pub fn repo_root() -> PathBuf {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir.parent().unwrap().parent().unwrap().to_owned()
+}
 
 /// `../shared` beside the repository: fixture dumps and expected outputs.
 pub fn shared() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    let path = repo_root().join("../shared");
     assert!(
         path.join("fixtures").is_dir(),
         "the fixtures are missing: expected ../shared/fixtures beside the repository ({})",
@@ -18,6 +30,7 @@ pub fn shared() -> PathBuf {
     path
 }
 
+/// The path of `relative` under `../shared/fixtures`.
 pub fn fixture(relative: &str) -> PathBuf {
     shared().join("fixtures").join(relative)
 }
@@ -30,41 +43,12 @@ pub fn rails(n: u32) -> String {
         .to_owned()
 }
 
-/// Runs heapsift with `args`, optionally feeding `stdin`.
-pub fn heapsift(args: &[&std::ffi::OsStr], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_heapsift"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("heapsift runs");
-    if let Some(bytes) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin piped");
-        pipe.write_all(bytes).expect("stdin written");
-    }
-    child.wait_with_output().expect("heapsift finishes")
+/// The text of an expected-output fixture.
+pub fn expected(relative: &str) -> String {
+    String::from_utf8(std::fs::read(fixture(relative)).expect("expected output")).expect("UTF-8")
 }
 
-/// Runs heapsift with string arguments.
-pub fn run(args: &[&str]) -> Output {
-    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| std::ffi::OsStr::new(*a)).collect();
-    heapsift(&args, None)
-}
-
-pub fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-pub fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// The decompressed content of a gzip fixture.
+/// The decompressed content of a gzip file.
 pub fn gunzip(path: &Path) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("fixture exists"))
