@@ -1,66 +1,224 @@
 // Drives `heapsift serve` in a real headless Chromium (Debian's, through
-// playwright-core): the overview of rails-small/3.dump.gz, generation 36,
-// the top retainer and its path from a root, the dominator tree, trend and
-// diff. Saves a screenshot of the object page to target/ui.png.
+// playwright-core), on two servers:
+//   - the three example dumps examples/rails-small/{1,2,3}.dump.gz: the
+//     overview of 3.dump.gz, generation 36, the top retainer and its path
+//     from a root, the dominator tree, retained size by class and by site,
+//     trend and diff; then every kind of page the UI links to, checked for
+//     stray null/undefined/NaN text and for numbers or paths cut in two;
+//   - ONE dump, written by this test, with 50 generations (more than the
+//     histogram labels): every page it offers, checked the same way.
+// Saves a screenshot of the object page to target/ui.png.
 //   HEAPSIFT_BIN   the heapsift binary (default: target/debug/heapsift)
 //   CHROMIUM       the browser (default: /usr/bin/chromium)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 
 const repo = path.resolve(import.meta.dirname, "../../..");
 const bin = process.env.HEAPSIFT_BIN || path.join(repo, "target/debug/heapsift");
-const fixtures = path.resolve(repo, "../shared/fixtures/rails-small");
+const examples = path.join(repo, "examples/rails-small");
 const screenshot = path.join(repo, "target/ui.png");
+const wide = { width: 1280, height: 1000 };
 
-let server;
-let base;
+// Words the page must never print: what JavaScript writes for a missing
+// value. Repeated, so that "nullnull" (two nulls side by side) counts too.
+const stray = /\b(?:null|undefined|NaN)+\b/;
+
+let scratch;
 let browser;
+// { server, base, page } for the three example dumps and for the lone dump.
+let three;
+let lone;
 let page;
 const requests = [];
 const errors = [];
 
 before(async () => {
-  server = spawn(bin, ["serve", ...[1, 2, 3].map((n) => `${fixtures}/${n}.dump.gz`), "--addr", "127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  base = await new Promise((resolve, reject) => {
-    let out = "";
-    server.stdout.on("data", (chunk) => {
-      out += chunk;
-      const found = out.match(/ at (http:\/\/\S+) /);
-      if (found) resolve(found[1]);
-    });
-    server.on("exit", (code) => reject(new Error(`heapsift serve exited with ${code}`)));
-  });
-  browser = await chromium.launch({
+  scratch = mkdtempSync(path.join(os.tmpdir(), "heapsift-ui-"));
+  const loneDump = path.join(scratch, "many-generations.dump");
+  writeFileSync(loneDump, manyGenerationsDump(50));
+  const launching = chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox"],
   });
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on("request", (request) => requests.push(request.url()));
-  page.on("pageerror", (error) => errors.push(error.message));
-  page.on("response", (response) => response.status() >= 400 && errors.push(`${response.status()} ${response.url()}`));
-  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  [three, lone, browser] = await Promise.all([
+    serve([1, 2, 3].map((n) => `${examples}/${n}.dump.gz`)),
+    serve([loneDump]),
+    launching,
+  ]);
+  for (const site of [three, lone]) site.page = await openPage(site.base);
+  page = three.page;
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill();
+  three?.server.kill();
+  lone?.server.kill();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-// Goes to a route and waits until the page has rendered it.
-async function visit(hash) {
-  await page.goto(`${base}${hash}`);
-  await ready(hash);
+// Starts `heapsift serve` on a free port; resolves to { server, base }.
+function serve(dumps) {
+  const server = spawn(bin, ["serve", ...dumps, "--addr", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    server.stdout.on("data", (chunk) => {
+      out += chunk;
+      const found = out.match(/ at (http:\/\/\S+) /);
+      if (found) resolve({ server, base: found[1] });
+    });
+    server.on("exit", (code) => reject(new Error(`heapsift serve exited with ${code}`)));
+  });
 }
 
-async function ready(hash) {
-  const route = hash.replace(/^#\/?/, "");
-  await page.waitForFunction((r) => document.getElementById("main").dataset.ready === r, route);
+// A page that records what it asks for and every error, for the last test.
+async function openPage(base) {
+  const opened = await browser.newPage({ viewport: wide });
+  opened.on("request", (request) => requests.push({ url: request.url(), base }));
+  opened.on("pageerror", (error) => errors.push(error.message));
+  opened.on("response", (response) => response.status() >= 400 && errors.push(`${response.status()} ${response.url()}`));
+  opened.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  return opened;
 }
+
+// A small dump with one traced String per generation 1..n, all held by an
+// Array the VM roots (the two classes and the Array are untraced).
+function manyGenerationsDump(generations) {
+  const address = (n) => "0x" + (0x7f0000001000 + n * 40).toString(16);
+  const strings = Array.from({ length: generations }, (_, i) => ({
+    address: address(i + 3), type: "STRING", class: address(0), bytesize: 3, value: "abc",
+    file: `app/models/generation_${i + 1}.rb`, line: i + 1, generation: i + 1, memsize: 40 * (i + 1),
+  }));
+  return [
+    { type: "ROOT", root: "vm", references: [address(2)] },
+    { address: address(0), type: "CLASS", name: "String", memsize: 960 },
+    { address: address(1), type: "CLASS", name: "Array", memsize: 960 },
+    { address: address(2), type: "ARRAY", class: address(1), length: generations, references: strings.map((s) => s.address), memsize: 440 },
+    ...strings,
+  ].map((record) => JSON.stringify(record) + "\n").join("");
+}
+
+// Goes to a route and waits until the page has rendered it afresh.
+async function visit(hash, site = three) {
+  const url = `${site.base}${hash}`;
+  // Going to the address it is at would not draw the page again (no
+  // hashchange) and leave an earlier test's sorting or filter: reload.
+  if (site.page.url() === url) await site.page.reload();
+  else await site.page.goto(url);
+  await ready(hash, site.page);
+}
+
+async function ready(hash, on = page) {
+  const route = hash.replace(/^#\/?/, "");
+  await on.waitForFunction((r) => document.getElementById("main").dataset.ready === r, route);
+}
+
+// The page's own text (text nodes, titles, link targets) that reads null,
+// undefined or NaN. An object's record (pre.record) is the dump's own line,
+// where null is legitimate JSON: it alone is left out.
+function strayText(on) {
+  return on.evaluate((pattern) => {
+    const stray = new RegExp(pattern);
+    const outsideRecord = (node) => !(node.parentElement || node).closest("pre.record");
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const text = walker.currentNode;
+      if (outsideRecord(text) && stray.test(text.data)) found.push(`text ${JSON.stringify(text.data)} in <${text.parentElement.localName}>`);
+    }
+    for (const element of document.body.querySelectorAll("[title], [href]")) {
+      for (const name of ["title", "href"]) {
+        const value = element.getAttribute(name);
+        if (value && outsideRecord(element) && stray.test(value)) found.push(`${name}=${JSON.stringify(value)} on <${element.localName}>`);
+      }
+    }
+    return found;
+  }, stray.source);
+}
+
+// Tokens that the layout cut over two lines. A token runs between spaces
+// and slashes: "10,500", "statement.rb:108", "rubygems-integration"; a path
+// may break after a "/", nothing else may. Strings from the dump (its
+// record, duplicate string values) may break anywhere and are left out.
+function cutTokens(on) {
+  return on.evaluate(() => {
+    const cut = [];
+    const range = document.createRange();
+    const walker = document.createTreeWalker(document.getElementById("main"), NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const text = walker.currentNode;
+      if (text.parentElement.closest("pre.record, code")) continue;
+      for (const token of text.data.matchAll(/[^\s/]+/g)) {
+        range.setStart(text, token.index);
+        range.setEnd(text, token.index + token[0].length);
+        const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+        if (lines.size > 1) cut.push(token[0]);
+      }
+    }
+    return [...new Set(cut)];
+  });
+}
+
+// Every internal link on the page, chart bars included.
+function linksOn(on) {
+  return on.evaluate(() => [...document.querySelectorAll('a[href^="#/"]')].map((a) => a.getAttribute("href")));
+}
+
+// A route with its addresses, generation numbers and dump number made
+// general: one page of each kind is visited.
+function kindOf(route) {
+  return route
+    .replace(/0x[0-9a-f]+/g, "ADDR")
+    .replace(/\/gen\/\d+/, "/gen/G")
+    .replace(/^#\/d\/\d+/, "#/d/N");
+}
+
+// Visits `start` and then, breadth first, the first page of every kind the
+// pages link to, calling `check` on each; returns the kinds it visited.
+async function crawl(site, start, check) {
+  const queue = [...start];
+  const visited = new Map();
+  while (queue.length > 0) {
+    const route = queue.shift();
+    if (visited.has(kindOf(route))) continue;
+    visited.set(kindOf(route), route);
+    await visit(route, site);
+    await check(route);
+    queue.push(...(await linksOn(site.page)));
+  }
+  return [...visited.keys()];
+}
+
+// The texts in the column headed `title` of the table inside `selector`.
+function column(selector, title, on = page) {
+  return on.evaluate(([selector, title]) => {
+    const table = document.querySelector(`${selector} table`);
+    const titles = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+    const index = titles.indexOf(title);
+    if (index < 0) throw new Error(`no column ${title} in ${selector}: ${titles.join(", ")}`);
+    return [...table.querySelectorAll("tbody tr")].map((tr) => tr.children[index].textContent);
+  }, [selector, title]);
+}
+
+// The titles of the columns that are empty in every row.
+function emptyColumns(selector, on = page) {
+  return on.evaluate((selector) => {
+    const table = document.querySelector(`${selector} table`);
+    const rows = [...table.querySelectorAll("tbody tr")];
+    return [...table.querySelectorAll("thead th")]
+      .filter((th, i) => rows.every((tr) => tr.children[i].textContent.trim() === ""))
+      .map((th) => th.textContent);
+  }, selector);
+}
+
+// Sizes read as heapsift's CLI prints them: "568 B", "54.4 KB", "3.2 MB".
+const size = /^\d+(\.\d)? (B|KB|MB|GB|TB)$/;
 
 test("the overview of 3.dump.gz shows generations, top sites and retainers", async () => {
   await visit("#/d/2");
@@ -69,6 +227,47 @@ test("the overview of 3.dump.gz shows generations, top sites and retainers", asy
   assert.match(main, /LeakyCache/);
   assert.ok((await page.locator(".histogram").first().locator(".bar").count()) > 3);
   assert.match(await page.textContent("#banner"), /secrets/);
+});
+
+test("the nav names each dump by its file name, the full path on hover", async () => {
+  await visit("#/d/2");
+  const links = page.locator("#nav a");
+  assert.deepEqual(await links.allTextContents(), ["1.dump.gz", "2.dump.gz", "3.dump.gz", "trend", "diff"]);
+  const titles = await links.evaluateAll((as) => as.slice(0, 3).map((a) => a.title));
+  assert.deepEqual(titles, [1, 2, 3].map((n) => `${examples}/${n}.dump.gz`));
+  // Two dumps of the same file name are told apart by their folders (as
+  // few as it takes), the same file given twice by its place in the list.
+  const names = await page.evaluate(() => [
+    shortNames(["/srv/a/web/3.dump.gz", "/srv/b/web/3.dump.gz", "/srv/a/1.dump.gz", "2.dump.gz"]),
+    shortNames(["3.dump.gz", "old/3.dump.gz"]),
+    shortNames(["x/1.dump.gz", "x/1.dump.gz"]),
+  ]);
+  assert.deepEqual(names, [
+    ["a/web/3.dump.gz", "b/web/3.dump.gz", "1.dump.gz", "2.dump.gz"],
+    ["3.dump.gz", "old/3.dump.gz"],
+    ["x/1.dump.gz (1)", "x/1.dump.gz (2)"],
+  ]);
+});
+
+test("the charts have axes with units and say what they leave out", async () => {
+  await visit("#/d/2");
+  const [memory, objects] = await page.locator("figure.histogram").all();
+  const ticks = (chart) => chart.locator(".y-axis .tick").allTextContents();
+  const memoryTicks = await ticks(memory);
+  assert.ok(memoryTicks.length >= 3, memoryTicks.join(", "));
+  assert.equal(memoryTicks[0], "0");
+  assert.ok(memoryTicks.slice(1).every((tick) => size.test(tick)), memoryTicks.join(", "));
+  assert.match(await memory.locator(".y-axis .axis-title").textContent(), /memory/);
+  const objectTicks = await ticks(objects);
+  assert.ok(objectTicks.length >= 3 && objectTicks.every((tick) => /^\d[\d,]*$/.test(tick)), objectTicks.join(", "));
+  assert.match(await objects.locator(".y-axis .axis-title").textContent(), /objects/);
+  // Generation numbers along x, one under each bar of the 9 generations.
+  assert.deepEqual(await memory.locator(".x-axis .tick").allTextContents(), ["31", "32", "33", "34", "35", "36", "37", "38", "39"]);
+  assert.match(await memory.locator(".x-axis .axis-title").textContent(), /generation/);
+  // The nil bucket (objects allocated while tracing was off) is most of
+  // the heap: each chart says it is not shown, and how big it is.
+  assert.match(await memory.locator(".left-out").textContent(), /not shown.*27\.3 MB.*88%/i);
+  assert.match(await objects.locator(".left-out").textContent(), /not shown.*79,435 objects.*71%/i);
 });
 
 test("clicking generation 36 opens its report, statement.rb:108 on top of memory", async () => {
@@ -91,6 +290,19 @@ test("clicking generation 36 opens its report, statement.rb:108 on top of memory
   assert.deepEqual(names, [...names].sort());
 });
 
+test("a generation prints sizes as the other pages do, raw bytes on hover", async () => {
+  await visit("#/d/2/gen/36");
+  assert.match(await page.textContent("#section-memory h2"), /^Allocated by memory \(765\.3 KB\)$/);
+  const sizes = await column("#memory", "memory");
+  assert.ok(sizes.length > 1 && sizes.every((text) => size.test(text)), sizes.join(", "));
+  assert.equal(sizes[0], "212.0 KB");
+  assert.equal(await page.getAttribute("#memory tbody tr:first-child .bytes", "title"), "217,081 bytes");
+  // The overview's sites table prints the same sizes the same way.
+  await visit("#/d/2");
+  const sites = await column("#sites", "memory");
+  assert.ok(sites.every((text) => size.test(text)), sites.join(", "));
+});
+
 test("the top retainer opens with its record and its path from a root", async () => {
   await visit("#/d/2");
   const link = page.locator("#top-retainers tbody tr:first-child a.object");
@@ -102,6 +314,22 @@ test("the top retainer opens with its record and its path from a root", async ()
   assert.match(await page.textContent("pre.record"), new RegExp(`"address":"${address}"`));
   assert.match(await page.textContent("#path li.root"), /^root: /);
   await page.screenshot({ path: screenshot, fullPage: true });
+});
+
+test("retained size by class and by site name each group in its column", async () => {
+  await visit("#/d/2/retained/class");
+  const classes = await column("#retained", "class");
+  assert.ok(classes.includes("String") && classes.includes("Hash"), classes.slice(0, 10).join(", "));
+  assert.ok(!classes.some((name) => /^\d+ objects$/.test(name)), classes.slice(0, 10).join(", "));
+  assert.deepEqual(await emptyColumns("#retained"), []);
+  const members = await column("#retained", "members");
+  assert.ok(members.every((text) => /^\d[\d,]*$/.test(text)), members.slice(0, 10).join(", "));
+
+  await visit("#/d/2/retained/location");
+  const sites = await column("#retained", "location");
+  assert.ok(sites.some((site) => site.endsWith("sqlite3/statement.rb:108")), sites.slice(0, 10).join("\n"));
+  assert.ok(sites.every((site) => /:\d+$/.test(site) || site === "(not traced)"), sites.slice(0, 10).join("\n"));
+  assert.deepEqual(await emptyColumns("#retained"), []);
 });
 
 test("a path goes through LeakyCache, each hop a link", async () => {
@@ -131,9 +359,44 @@ test("trend and diff compare the three dumps", async () => {
   assert.match(await page.textContent("#diff tbody tr:first-child"), /STRING.*3,465.*statement\.rb:108/);
 });
 
+test("no page of the three dumps shows null, undefined or NaN, or cuts a number or a path", async () => {
+  // Narrow, as a window beside an editor: long paths must wrap, at a "/".
+  await page.setViewportSize({ width: 700, height: 1000 });
+  try {
+    const kinds = await crawl(three, ["#/d/2", "#/d/2/retained"], async (route) => {
+      assert.deepEqual(await strayText(page), [], route);
+      assert.deepEqual(await cutTokens(page), [], route);
+    });
+    for (const kind of ["#/d/N", "#/d/N/gen/G", "#/d/N/retained", "#/d/N/retained/class", "#/d/N/retained/location",
+      "#/d/N/tree", "#/d/N/tree/ADDR", "#/d/N/obj/ADDR", "#/trend", "#/diff"]) {
+      assert.ok(kinds.includes(kind), `${kind} not visited: ${kinds.join(" ")}`);
+    }
+  } finally {
+    await page.setViewportSize(wide);
+  }
+});
+
+test("with one dump, no page shows null (nor nullnull), however many generations", async () => {
+  const kinds = await crawl(lone, ["#/d/0"], async (route) => {
+    assert.deepEqual(await strayText(lone.page), [], route);
+  });
+  for (const kind of ["#/d/N", "#/d/N/gen/G", "#/d/N/retained/class", "#/d/N/retained/location",
+    "#/d/N/tree", "#/d/N/tree/ADDR", "#/d/N/obj/ADDR"]) {
+    assert.ok(kinds.includes(kind), `${kind} not visited: ${kinds.join(" ")}`);
+  }
+  // Nothing to compare one dump with: no trend, no diff.
+  await visit("#/d/0", lone);
+  assert.deepEqual(await lone.page.locator("#nav a").allTextContents(), ["many-generations.dump"]);
+  // 50 bars, and fewer generation numbers under them, each a number.
+  const chart = lone.page.locator("figure.histogram").first();
+  assert.equal(await chart.locator(".bar").count(), 50);
+  const labels = await chart.locator(".x-axis .tick").allTextContents();
+  assert.ok(labels.length > 5 && labels.length < 50 && labels.every((label) => /^\d+$/.test(label)), labels.join(", "));
+});
+
 test("the page asks nothing of other hosts and logs no errors", () => {
   assert.ok(requests.length > 0);
-  const foreign = requests.filter((url) => !url.startsWith(base));
+  const foreign = requests.filter(({ url, base }) => !url.startsWith(base)).map(({ url }) => url);
   assert.deepEqual(foreign, []);
   assert.deepEqual(errors, []);
 });
