@@ -55,6 +55,15 @@ impl Default for ReadOptions {
 }
 
 impl ReadOptions {
+    /// The default options with `threads` reading threads (`--threads N`;
+    /// 0: one per core).
+    pub fn with_threads(threads: usize) -> Self {
+        ReadOptions {
+            threads,
+            ..ReadOptions::default()
+        }
+    }
+
     /// How many worker threads (and so sinks) reading will use.
     pub fn worker_count(&self) -> usize {
         match self.threads {

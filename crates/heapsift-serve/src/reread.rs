@@ -9,17 +9,13 @@ use heapsift_scan::{LineFinder, scan_records};
 
 use crate::LoadedDump;
 
-fn options(threads: usize) -> ReadOptions {
-    ReadOptions {
-        threads,
-        ..ReadOptions::default()
-    }
-}
-
 /// The dump's line for the object at `address`, if it can be read again.
 pub(crate) fn record_line(dump: &LoadedDump, address: u64, threads: usize) -> Option<String> {
     let (_, opened) = open_dump(&dump.input).ok()?;
-    let (finders, _) = scan_records(opened, &options(threads), || LineFinder::new(address)).ok()?;
+    let (finders, _) = scan_records(opened, &ReadOptions::with_threads(threads), || {
+        LineFinder::new(address)
+    })
+    .ok()?;
     finders
         .into_iter()
         .find_map(|finder| finder.line)
@@ -36,7 +32,7 @@ pub(crate) fn diff_against(
     let retained = query.retained.map(|dump| &dump.identities);
     let (reading, _) = diff_after(
         opened,
-        &options(threads),
+        &ReadOptions::with_threads(threads),
         &query.before.identities,
         retained,
         None,

@@ -4,6 +4,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use heapsift_input::ReadOptions;
 use heapsift_output::OutputFile;
 use heapsift_query::{DiffQuery, diff_after, open_dump};
 use heapsift_render::{json, text};
@@ -12,7 +13,7 @@ use heapsift_store::DumpKey;
 
 use crate::cli::{DiffArgs, Format};
 use crate::failure::Failure;
-use crate::scan::{read_options, reading, scan_dump};
+use crate::scan::{reading, scan_dump};
 use crate::series::{SeriesOrder, resolve};
 
 pub fn run(args: &DiffArgs) -> Result<(), Failure> {
@@ -74,7 +75,7 @@ fn diff(
 ) -> Result<DiffReport, Failure> {
     let writing = kept_lines.is_some();
     let (name, opened) = open_dump(after)?;
-    let options = read_options(threads);
+    let options = ReadOptions::with_threads(threads);
     let (reading, stats) = reading(&name, opened, true, |opened| {
         diff_after(opened, &options, before, retained, kept_lines)
     })?;

@@ -3,11 +3,12 @@
 use std::ffi::OsStr;
 
 use heapsift_graph::{GraphSink, HeapGraph, Retention};
+use heapsift_input::ReadOptions;
 use heapsift_query::Heap;
 use heapsift_scan::RecordSink;
 
 use crate::failure::Failure;
-use crate::scan::{read_options, scan_dump};
+use crate::scan::scan_dump;
 
 /// A dump's heap graph and dominator tree, owned.
 pub struct LoadedHeap {
@@ -28,7 +29,7 @@ impl LoadedHeap {
         threads: usize,
         extra: impl Fn() -> E + Sync,
     ) -> Result<(Self, Vec<E>), Failure> {
-        let sinks_made = read_options(threads).worker_count();
+        let sinks_made = ReadOptions::with_threads(threads).worker_count();
         // Dumps average about 400 bytes a line: room for the objects of a
         // plain file up front spares the columns their step-by-step growth.
         let expected = std::fs::metadata(dump).map_or(0, |meta| meta.len()) / 400;

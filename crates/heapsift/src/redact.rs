@@ -4,6 +4,7 @@
 use std::io;
 use std::path::Path;
 
+use heapsift_input::ReadOptions;
 use heapsift_output::OutputFile;
 use heapsift_query::open_dump;
 use heapsift_redact::{RedactSink, Redactor};
@@ -11,7 +12,7 @@ use heapsift_scan::scan_in_order;
 
 use crate::cli::RedactArgs;
 use crate::failure::Failure;
-use crate::scan::{read_options, reading};
+use crate::scan::reading;
 
 pub fn run(args: &RedactArgs) -> Result<(), Failure> {
     let out_name = args.output.display().to_string();
@@ -37,7 +38,7 @@ pub fn run(args: &RedactArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::BadInput(format!("no random key for the placeholders: {e}")))?,
     };
     let (name, opened) = open_dump(&args.input)?;
-    let options = read_options(args.threads);
+    let options = ReadOptions::with_threads(args.threads);
     let cannot_write = |e: io::Error| Failure::BadInput(format!("{out_name}: cannot write: {e}"));
     output
         .write(|out| {

@@ -41,7 +41,7 @@ where
     S: RecordSink,
     F: Fn() -> S + Sync,
 {
-    let options = read_options(threads);
+    let options = ReadOptions::with_threads(threads);
     reading(name, opened, bar, |opened| {
         scan_records(opened, &options, make_sink)
     })
@@ -64,13 +64,4 @@ pub fn reading<T>(
         eprintln!("heapsift: {name}: {warning}");
     }
     Ok((read, stats))
-}
-
-/// How a dump is read with `--threads N` (0: one thread per core); its
-/// `worker_count()` is how many sinks a reading makes.
-pub fn read_options(threads: usize) -> ReadOptions {
-    ReadOptions {
-        threads,
-        ..ReadOptions::default()
-    }
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread;
 
+use heapsift_input::ReadOptions;
 use heapsift_query::{TrendQuery, open_dump};
 use heapsift_render::{json, text};
 use heapsift_reports::DumpCounts;
@@ -12,7 +13,7 @@ use heapsift_reports::DumpCounts;
 use crate::cli::{Format, SeriesSort, TrendArgs};
 use crate::failure::Failure;
 use crate::progress::Progress;
-use crate::scan::{read_options, scan_opened};
+use crate::scan::scan_opened;
 use crate::series::{SeriesDump, SeriesOrder, resolve};
 
 pub fn run(args: &TrendArgs) -> Result<(), Failure> {
@@ -52,7 +53,7 @@ fn read_series<'a>(
     query: &'a TrendQuery,
     read: Arc<AtomicU64>,
 ) -> impl Iterator<Item = (&'a SeriesDump, Result<DumpCounts, Failure>)> {
-    let at_once = read_options(threads).worker_count();
+    let at_once = ReadOptions::with_threads(threads).worker_count();
     // Streams share the machine (read lock); a parallel file has it to
     // itself (write lock).
     let machine = RwLock::new(());
