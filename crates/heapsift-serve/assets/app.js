@@ -64,6 +64,8 @@ function bytes(n) {
 }
 
 const count = (n) => Number(n).toLocaleString("en-US");
+// `1 object`, `2,000 objects`.
+const objects = (n) => `${count(n)} ${Number(n) === 1 ? "object" : "objects"}`;
 
 // A size as every page prints it ("54.4 KB", as the CLI does), the exact
 // byte count on hover.
@@ -179,7 +181,7 @@ const OBJECTS = {
   title: "Objects per generation",
   axis: "objects",
   of: (bucket) => bucket.count,
-  show: (n) => `${count(n)} objects`,
+  show: (n) => objects(n),
   scale: (most) => ({ ticks: roundTicks(most), label: count }),
 };
 
@@ -251,7 +253,7 @@ function plotArea(bars, top) {
 function bar(dump, bucket, plot, i, value) {
   const height = Math.max(1, plot.y(0) - plot.y(value));
   return svg("a", { class: "bar", href: `#/d/${dump}/gen/${bucket.generation}`, "data-generation": bucket.generation },
-    svg("title", {}, `generation ${bucket.generation}: ${count(bucket.count)} objects, ${bytes(bucket.memsize)}`),
+    svg("title", {}, `generation ${bucket.generation}: ${objects(bucket.count)}, ${bytes(bucket.memsize)}`),
     svg("rect", { x: plot.x(i) + 1, y: plot.y(0) - height, width: Math.max(1, plot.step - 2), height }),
   );
 }
@@ -288,6 +290,13 @@ function leftOut(measure, untraced, total) {
     ` (${share(value, measure.of(total))} of the heap) with no generation, allocated while allocation tracing was off.`);
 }
 
+// The generations with objects of their own: the untraced (nil) bucket is
+// not one, though heapy's "active" count includes it.
+function generationCount(summary) {
+  const traced = summary.generations.filter((b) => b.generation !== null).length;
+  return `${count(traced)} ${traced === 1 ? "generation" : "generations"}`;
+}
+
 async function overview(d) {
   const [summary, all, retainers] = await Promise.all([
     api(`dumps/${d}/summary`),
@@ -298,8 +307,8 @@ async function overview(d) {
   return [
     h("h1", {}, filePath(dumps[d].name)),
     h("p", { class: "totals" },
-      `${count(summary.total.count)} objects, `, size(summary.total.memsize), ` in ${count(summary.total.generations)} generations`,
-      untraced ? ` (${count(untraced.count)} objects allocated while tracing was off)` : null),
+      `${objects(summary.total.count)}, `, size(summary.total.memsize), ` in ${generationCount(summary)}`,
+      untraced ? ` (${objects(untraced.count)} allocated while tracing was off)` : null),
     h("p", { class: "hint" }, "Click a generation to see where its objects were allocated."),
     charts(d, summary),
     h("section", { id: "top-sites" },
@@ -311,7 +320,7 @@ async function overview(d) {
     h("section", { id: "top-retainers" },
       h("h2", {}, "Top retainers ", dumpLink(d, "tree", "(dominator tree)"), " ", dumpLink(d, "retained/class", "by class"), " ", dumpLink(d, "retained/location", "by site")),
       h("p", { class: "hint" },
-        `Reachable from the GC roots: ${count(retainers.reachable.objects)} objects (`, size(retainers.reachable.bytes),
+        `Reachable from the GC roots: ${objects(retainers.reachable.objects)} (`, size(retainers.reachable.bytes),
         `); unreachable: ${count(retainers.unreachable.objects)} (`, size(retainers.unreachable.bytes), ")."),
       retainedTable(d, retainers),
     ),
@@ -418,7 +427,7 @@ async function objectPage(d, address) {
       h("dt", {}, "address"), h("dd", {}, object.address),
       h("dt", {}, "type"), h("dd", {}, object.type),
       h("dt", {}, "own size"), h("dd", {}, size(object.own_bytes)),
-      h("dt", {}, "retains"), h("dd", {}, size(object.retained_bytes), ` in ${count(object.retained_count)} objects `, dumpLink(d, `tree/${object.address}`, "(dominator tree below)")),
+      h("dt", {}, "retains"), h("dd", {}, size(object.retained_bytes), ` in ${objects(object.retained_count)} `, dumpLink(d, `tree/${object.address}`, "(dominator tree below)")),
       h("dt", {}, "allocated at"), h("dd", {}, object.location ? filePath(object.location) : "not traced"),
       h("dt", {}, "held by"), h("dd", {}, details.root ? `GC root (${details.root})` : details.dominator ? objectLink(d, details.dominator) : "nothing: unreachable"),
     ),
@@ -440,7 +449,7 @@ async function tree(d, address) {
     const width = Math.max(0.5, (100 * child.retained_bytes) / Math.max(1, whole));
     return h("div", { class: "icicle-row" },
       h("a", { class: "icicle-bar", href: `#/d/${d}/tree/${child.address}`, style: { width: `${width}%` }, title: `${child.description}: ${bytes(child.retained_bytes)}` }),
-      h("span", { class: "icicle-label" }, objectLink(d, child), " ", size(child.retained_bytes), ` in ${count(child.retained_count)} objects`,
+      h("span", { class: "icicle-label" }, objectLink(d, child), " ", size(child.retained_bytes), ` in ${objects(child.retained_count)}`,
         child.location ? h("span", { class: "site" }, " ", filePath(child.location)) : null));
   });
   const hidden = node.child_count - node.children.length;
@@ -492,7 +501,7 @@ async function diffPage(query) {
   return [
     h("h1", {}, report.retained ? "Allocated between two dumps and still alive" : "Allocated between two dumps"),
     h("p", {}, choose("before", "before", before), " ", choose("after", "after", after), " ", choose("retained in", "retained", retained, true)),
-    h("p", { class: "hint" }, size(report.total_bytes), ` in ${count(report.groups.reduce((n, g) => n + g.count, 0))} objects`),
+    h("p", { class: "hint" }, size(report.total_bytes), ` in ${objects(report.groups.reduce((n, g) => n + g.count, 0))}`),
     table("diff", [
       { title: "type", value: (r) => r.type },
       { title: "objects", value: (r) => r.count, cell: (r) => count(r.count), numeric: true },

@@ -26,7 +26,8 @@ const wide = { width: 1280, height: 1000 };
 
 // Words the page must never print: what JavaScript writes for a missing
 // value. Repeated, so that "nullnull" (two nulls side by side) counts too.
-const stray = /\b(?:null|undefined|NaN)+\b/;
+// What a page must never say: a value that was missing, or "1 objects".
+const stray = /\b(?:null|undefined|NaN)+\b|(?<![\d,.])1 (?:objects|generations)\b/;
 
 let scratch;
 let browser;
@@ -120,7 +121,7 @@ async function ready(hash, on = page) {
 }
 
 // The page's own text (text nodes, titles, link targets) that reads null,
-// undefined or NaN. An object's record (pre.record) is the dump's own line,
+// undefined, NaN or a plural after 1. An object's record (pre.record) is the dump's own line,
 // where null is legitimate JSON: it alone is left out.
 function strayText(on) {
   return on.evaluate((pattern) => {
