@@ -96,6 +96,24 @@ fn output_diff_writes_the_kept_lines_and_never_overwrites() {
     // Diffing the kept lines against AFTER finds nothing new.
     assert_eq!(diff(&[&two, file_arg]).stdout(), "");
 
+    // AFTER from stdin gives the same lines.
+    let piped = dir.join("piped.dump");
+    diff(&[&one, "-", &three, "--output-diff", piped.to_str().unwrap()])
+        .stdin(gunzip(&fixture("edge/2.dump.gz")))
+        .succeeds();
+    assert_eq!(std::fs::read(&piped).unwrap(), written);
+    // Named .gz, the same lines gzipped.
+    let gzipped = dir.join("leaked.dump.gz");
+    diff(&[
+        &one,
+        &two,
+        &three,
+        "--output-diff",
+        gzipped.to_str().unwrap(),
+    ])
+    .succeeds();
+    assert_eq!(gunzip(&gzipped), written);
+
     std::fs::write(&file, "mine").unwrap();
     diff(&[&one, &two, "--output_diff", file_arg])
         .fails(2)

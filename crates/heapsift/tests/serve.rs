@@ -291,6 +291,25 @@ fn the_cli_and_the_api_refuse_alike() {
         let api_message = format!("heapsift: {}", body["error"].as_str().unwrap());
         assert_eq!(cli_message, api_message, "{cli:?} and {api}");
     }
+    // A value that can't be read: clap's usage error quotes the message the
+    // API sends.
+    for (cli, api) in [
+        (vec!["read", &dump, "new"], "/api/dumps/0/generations/new"),
+        (
+            vec!["retained", &dump, "--root", "zzz"],
+            "/api/dumps/0/retained?root=zzz",
+        ),
+    ] {
+        let refused = heapsift(&cli).usage_error().stderr_text();
+        let (got, body) = server.request("GET", api, &[]);
+        assert_eq!(got, 400, "{api}: {body}");
+        let body: Value = serde_json::from_str(&body).expect("a JSON error");
+        let message = body["error"].as_str().unwrap();
+        assert!(
+            refused.contains(message),
+            "{cli:?}: {refused}\n{api}: {message}"
+        );
+    }
     // The generation message names the dump and what it has.
     let message = heapsift(&["read", &dump, "99999"])
         .fails(1)

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{expected, fixture, gunzip, heapsift, read, scratch};
+use common::{expected, fixture, gunzip, heapsift, rails, read, scratch};
 use object_store::ObjectStoreExt;
 use object_store::aws::AmazonS3Builder;
 
@@ -223,6 +223,26 @@ fn trend_and_diff_follow_one_process_through_an_s3_prefix() {
         heapsift(&["diff", &store, "--dyno", "web.1", "--pid", "21"]).stdout(),
         expected("rails-small/diff-1-2-3.txt")
     );
+    // --output-diff streams AFTER's kept lines from S3 as from a file.
+    let dir = scratch("s3-output-diff");
+    let (from_s3, from_files) = (dir.join("s3.dump"), dir.join("files.dump"));
+    heapsift(&[
+        "diff",
+        &store,
+        "--dyno",
+        "web.1",
+        "--pid",
+        "21",
+        "--output-diff",
+        from_s3.to_str().unwrap(),
+    ])
+    .succeeds();
+    heapsift(&["diff", &rails(1), &rails(2), &rails(3), "--output-diff"])
+        .arg(&from_files)
+        .succeeds();
+    let kept = std::fs::read(&from_s3).unwrap();
+    assert!(kept.len() > 100_000, "{} bytes kept", kept.len());
+    assert_eq!(kept, std::fs::read(&from_files).unwrap());
 
     let report = heapsift(&[
         "trend", &store, "--dyno", "web.1", "--pid", "21", "--format", "json",
