@@ -80,21 +80,19 @@ impl OutputFile {
 
     /// Writes the file with `write`, which gets the (buffered, compressed
     /// when asked) temporary file; renames it into place if `write`
-    /// succeeds, removes it otherwise.
-    pub fn write<T, E: From<io::Error>>(
+    /// succeeds, removes it otherwise. A target that appeared meanwhile is
+    /// kept (without `--force`): [`OutputError::Exists`].
+    pub fn write<T, E>(
         &self,
         write: impl FnOnce(&mut Compressed<'_>) -> Result<T, E>,
-    ) -> Result<T, E> {
+    ) -> Result<T, E>
+    where
+        E: From<io::Error> + From<OutputError>,
+    {
         let partial = partial_name(&self.target);
         lock_partial_files().push(partial.clone());
         let result = self.write_new(&partial, write).and_then(|written| {
-            if let Err(exists) = self.check() {
-                // Appeared while writing: keep it.
-                return Err(E::from(io::Error::new(
-                    io::ErrorKind::AlreadyExists,
-                    exists,
-                )));
-            }
+            self.check()?;
             fs::rename(&partial, &self.target)?;
             Ok(written)
         });
@@ -115,7 +113,7 @@ impl OutputFile {
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut compressed = match self.compressed_as_named {
             true => Compressed::as_named(&self.target, &mut out)?,
-            false => Compressed::Plain(&mut out),
+            false => Compressed::plain(&mut out),
         };
         let written = write(&mut compressed)?;
         compressed.finish()?;
@@ -128,51 +126,57 @@ impl OutputFile {
 }
 
 /// An output file's writer: plain, gzip or zstd.
-pub enum Compressed<'a> {
-    /// As written.
+pub struct Compressed<'a>(Encoding<'a>);
+
+/// Level 1 for both compressions: a dump compresses well at any level, and
+/// speed matters.
+enum Encoding<'a> {
     Plain(&'a mut BufWriter<File>),
-    /// gzip, level 1.
     Gzip(flate2::write::GzEncoder<&'a mut BufWriter<File>>),
-    /// zstd, level 1.
     Zstd(zstd::Encoder<'static, &'a mut BufWriter<File>>),
 }
 
 impl<'a> Compressed<'a> {
+    fn plain(file: &'a mut BufWriter<File>) -> Self {
+        Compressed(Encoding::Plain(file))
+    }
+
     fn as_named(path: &Path, file: &'a mut BufWriter<File>) -> io::Result<Self> {
-        Ok(match path.extension().and_then(|e| e.to_str()) {
-            // Level 1: a dump compresses well at any level; speed matters.
-            Some("gz") => Compressed::Gzip(flate2::write::GzEncoder::new(
-                file,
-                flate2::Compression::fast(),
-            )),
-            Some("zst") => Compressed::Zstd(zstd::Encoder::new(file, 1)?),
-            _ => Compressed::Plain(file),
-        })
+        Ok(Compressed(
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("gz") => Encoding::Gzip(flate2::write::GzEncoder::new(
+                    file,
+                    flate2::Compression::fast(),
+                )),
+                Some("zst") => Encoding::Zstd(zstd::Encoder::new(file, 1)?),
+                _ => Encoding::Plain(file),
+            },
+        ))
     }
 
     fn finish(self) -> io::Result<()> {
-        match self {
-            Compressed::Plain(_) => Ok(()),
-            Compressed::Gzip(gzip) => gzip.finish().map(drop),
-            Compressed::Zstd(zstd) => zstd.finish().map(drop),
+        match self.0 {
+            Encoding::Plain(_) => Ok(()),
+            Encoding::Gzip(gzip) => gzip.finish().map(drop),
+            Encoding::Zstd(zstd) => zstd.finish().map(drop),
         }
     }
 }
 
 impl Write for Compressed<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        match self {
-            Compressed::Plain(out) => out.write(bytes),
-            Compressed::Gzip(out) => out.write(bytes),
-            Compressed::Zstd(out) => out.write(bytes),
+        match &mut self.0 {
+            Encoding::Plain(out) => out.write(bytes),
+            Encoding::Gzip(out) => out.write(bytes),
+            Encoding::Zstd(out) => out.write(bytes),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Compressed::Plain(out) => out.flush(),
-            Compressed::Gzip(out) => out.flush(),
-            Compressed::Zstd(out) => out.flush(),
+        match &mut self.0 {
+            Encoding::Plain(out) => out.flush(),
+            Encoding::Gzip(out) => out.flush(),
+            Encoding::Zstd(out) => out.flush(),
         }
     }
 }
@@ -204,6 +208,29 @@ mod tests {
     use super::*;
     use std::io::Read;
 
+    /// Either failure, as a caller keeps them.
+    #[derive(Debug)]
+    enum Failed {
+        Io(io::Error),
+        Output(OutputError),
+    }
+
+    impl From<io::Error> for Failed {
+        fn from(e: io::Error) -> Self {
+            Failed::Io(e)
+        }
+    }
+
+    impl From<OutputError> for Failed {
+        fn from(e: OutputError) -> Self {
+            Failed::Output(e)
+        }
+    }
+
+    fn write_all(out: &mut Compressed<'_>, bytes: &[u8]) -> Result<(), Failed> {
+        Ok(out.write_all(bytes)?)
+    }
+
     fn scratch(name: &str) -> PathBuf {
         let dir =
             std::env::temp_dir().join(format!("heapsift-output-{}-{name}", std::process::id()));
@@ -219,11 +246,20 @@ mod tests {
         fs::write(&target, "mine").unwrap();
         let kept = OutputFile::new(&target, false);
         assert!(matches!(kept.check(), Err(OutputError::Exists(_))));
-        let error = kept.write(|out| out.write_all(b"new")).unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        // Found again at the rename: the message names the file once.
+        let Err(Failed::Output(error)) = kept.write(|out| write_all(out, b"new")) else {
+            panic!("the existing file was not refused");
+        };
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "{}: exists already; pass --force to replace it",
+                target.display()
+            )
+        );
         assert_eq!(fs::read_to_string(&target).unwrap(), "mine");
         OutputFile::new(&target, true)
-            .write(|out| out.write_all(b"new"))
+            .write(|out| write_all(out, b"new"))
             .unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(
@@ -237,11 +273,14 @@ mod tests {
     fn a_failed_write_leaves_nothing() {
         let dir = scratch("fail");
         let target = dir.join("out.txt");
-        let result: io::Result<()> = OutputFile::new(&target, false).write(|out| {
-            out.write_all(b"half")?;
-            Err(io::Error::other("the input broke"))
+        let result: Result<(), Failed> = OutputFile::new(&target, false).write(|out| {
+            write_all(out, b"half")?;
+            Err(Failed::Io(io::Error::other("the input broke")))
         });
-        assert!(result.is_err());
+        let Err(Failed::Io(error)) = result else {
+            panic!("the write's own error was lost: {result:?}");
+        };
+        assert_eq!(error.to_string(), "the input broke");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
     }
 
@@ -251,7 +290,7 @@ mod tests {
         for name in ["out.gz", "out.zst", "out.dump"] {
             let target = dir.join(name);
             let file = OutputFile::new(&target, false).compressed_as_named();
-            file.write(|out| out.write_all(b"{\"type\":\"ROOT\"}\n"))
+            file.write(|out| write_all(out, b"{\"type\":\"ROOT\"}\n"))
                 .unwrap();
             let raw = fs::read(&target).unwrap();
             let mut text = String::new();

@@ -5,10 +5,8 @@
 //! are read from text, its checks and its error messages. The CLI fills a
 //! query from clap's arguments and the web API from a request's path and
 //! parameters; both then run the same query and render the same report,
-//! so the two can't drift apart. Opening dumps by name (a file, `-`, an
-//! `s3://` URL) lives here too, for both.
+//! so the two can't drift apart.
 
-mod dump;
 mod error;
 mod generation;
 mod objects;
@@ -19,10 +17,12 @@ mod values;
 /// The trait behind every choice a query takes (`--by`), for parsing one
 /// from text with [`parse_choice`].
 pub use clap::ValueEnum;
-pub use dump::open_dump;
 pub use error::QueryError;
 pub use generation::GenerationQuery;
 pub use objects::{PathAnswer, PathQuery, PathTarget, ShowQuery};
 pub use retained::{DominatorQuery, Heap, RetainedQuery};
 pub use series::{DiffQuery, DiffReading, TrendQuery, diff_after};
-pub use values::{GenerationArg, RetainedBy, TrendBy, parse_address_arg, parse_choice};
+pub use values::{
+    ChoiceParser, CountParser, GenerationArg, RetainedBy, TrendBy, parse_address_arg, parse_choice,
+    parse_count,
+};

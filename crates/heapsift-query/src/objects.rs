@@ -40,27 +40,26 @@ impl PathQuery {
     /// Path shapes shown for a site unless asked otherwise.
     pub const DEFAULT_TOP: usize = 5;
 
-    /// The path or paths.
-    pub fn run(&self, heap: Heap<'_>) -> Result<PathAnswer, QueryError> {
-        match &self.target {
-            PathTarget::Object(address) => Self::root_path(heap, *address).map(PathAnswer::Object),
-            PathTarget::Site { location, top } => {
-                let site = site_ending(heap.graph, location)?;
-                Ok(PathAnswer::Site(SharedPaths::find(heap.graph, site, *top)))
-            }
-        }
-    }
-}
-
-impl PathQuery {
-    /// The shortest path from the GC roots to the object at `address`.
-    pub fn root_path(heap: Heap<'_>, address: u64) -> Result<RootPath, QueryError> {
+    /// The shortest path from the GC roots to the object at `address`
+    /// (the web UI's object pages ask for no other).
+    pub fn root_path(heap: &Heap, address: u64) -> Result<RootPath, QueryError> {
         let node = heap.object_at(address)?;
-        RootPath::find(heap.graph, heap.retention, node).ok_or_else(|| {
+        RootPath::find(&heap.graph, &heap.retention, node).ok_or_else(|| {
             QueryError::NotFound(format!(
                 "{address:#x} is not reachable from the GC roots (garbage not yet collected)"
             ))
         })
+    }
+
+    /// The path or paths.
+    pub fn run(&self, heap: &Heap) -> Result<PathAnswer, QueryError> {
+        match &self.target {
+            PathTarget::Object(address) => Self::root_path(heap, *address).map(PathAnswer::Object),
+            PathTarget::Site { location, top } => {
+                let site = site_ending(&heap.graph, location)?;
+                Ok(PathAnswer::Site(SharedPaths::find(&heap.graph, site, *top)))
+            }
+        }
     }
 }
 
@@ -117,9 +116,9 @@ impl ShowQuery {
     pub const NEIGHBOURS: usize = 50;
 
     /// The object's details; `record` is its line in the dump, when found.
-    pub fn run(&self, heap: Heap<'_>, record: Option<String>) -> Result<ObjectDetails, QueryError> {
+    pub fn run(&self, heap: &Heap, record: Option<String>) -> Result<ObjectDetails, QueryError> {
         let node = heap.object_at(self.address)?;
-        let mut details = ObjectDetails::new(heap.graph, heap.retention, node, Self::NEIGHBOURS);
+        let mut details = ObjectDetails::new(&heap.graph, &heap.retention, node, Self::NEIGHBOURS);
         details.record = record;
         Ok(details)
     }

@@ -6,15 +6,21 @@ use crate::{QueryError, RetainedBy};
 
 /// A dump read into its heap graph, with its dominator tree: what the
 /// retention queries run on.
-#[derive(Debug, Clone, Copy)]
-pub struct Heap<'a> {
+#[derive(Debug)]
+pub struct Heap {
     /// The objects and their references.
-    pub graph: &'a HeapGraph,
+    pub graph: HeapGraph,
     /// Its dominator tree and retained sizes.
-    pub retention: &'a Retention,
+    pub retention: Retention,
 }
 
-impl Heap<'_> {
+impl Heap {
+    /// The heap of a graph: computes its dominator tree.
+    pub fn new(graph: HeapGraph) -> Self {
+        let retention = Retention::compute(&graph);
+        Heap { graph, retention }
+    }
+
     /// The node of the object at `address`.
     pub fn object_at(&self, address: u64) -> Result<u32, QueryError> {
         self.graph
@@ -39,7 +45,7 @@ impl RetainedQuery {
     pub const DEFAULT_TOP: usize = 20;
 
     /// The report.
-    pub fn run(&self, heap: Heap<'_>) -> Result<RetainedReport, QueryError> {
+    pub fn run(&self, heap: &Heap) -> Result<RetainedReport, QueryError> {
         let root = match self.root {
             None => None,
             Some(address) => {
@@ -53,8 +59,8 @@ impl RetainedQuery {
             }
         };
         Ok(RetainedReport::new(
-            heap.graph,
-            heap.retention,
+            &heap.graph,
+            &heap.retention,
             self.by.into(),
             self.top,
             root,
@@ -77,11 +83,11 @@ impl DominatorQuery {
     pub const DEFAULT_TOP: usize = 40;
 
     /// The level.
-    pub fn run(&self, heap: Heap<'_>) -> Result<DominatorLevel, QueryError> {
+    pub fn run(&self, heap: &Heap) -> Result<DominatorLevel, QueryError> {
         let parent = self.of.map(|address| heap.object_at(address)).transpose()?;
         Ok(DominatorLevel::new(
-            heap.graph,
-            heap.retention,
+            &heap.graph,
+            &heap.retention,
             parent,
             self.top,
         ))

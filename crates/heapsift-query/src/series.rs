@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use heapsift_input::{Opened, ReadOptions};
 use heapsift_reports::{DiffReport, DiffSink, Identities, Trend, TrendReport, TrendSink};
-use heapsift_scan::{ScanError, ScanStats, scan_in_order, scan_records};
+use heapsift_scan::{HasStats, ScanError, ScanStats, scan_in_order, scan_records};
 
 use crate::{QueryError, TrendBy};
 
@@ -127,38 +127,48 @@ impl<D> DiffQuery<D> {
 pub struct DiffReading {
     /// The report.
     pub report: DiffReport,
+    /// What reading AFTER found.
+    pub stats: ScanStats,
     /// How writing the kept lines went (bytes written), when asked to.
     pub kept_lines: Option<io::Result<u64>>,
 }
 
+impl HasStats for DiffReading {
+    fn stats(&self) -> &ScanStats {
+        &self.stats
+    }
+}
+
 /// The diff: reads AFTER once, counting the records BEFORE lacks (and
 /// RETAINED has), and writes their lines to `kept_lines` in AFTER's order
-/// as they come, when given; returns what reading AFTER found too. The one
-/// implementation behind `heapsift diff` and the web UI's diff.
+/// as they come, when given. The one implementation behind `heapsift diff`
+/// and the web UI's diff.
 pub fn diff_after(
     after: Opened,
     options: &ReadOptions,
     before: &Identities,
     retained: Option<&Identities>,
     kept_lines: Option<&mut (dyn Write + Send)>,
-) -> Result<(DiffReading, ScanStats), ScanError> {
+) -> Result<DiffReading, ScanError> {
     let sink = || DiffSink::new(before, retained);
-    let (sinks, stats, kept_lines) = match kept_lines {
+    Ok(match kept_lines {
         None => {
-            let (sinks, stats) = scan_records(after, options, sink)?;
-            (sinks, stats, None)
+            let scanned = scan_records(after, options, sink)?;
+            DiffReading {
+                report: DiffReport::from_sinks(scanned.sinks),
+                stats: scanned.stats,
+                kept_lines: None,
+            }
         }
         Some(out) => {
-            let (sinks, stats, written) =
-                scan_in_order(after, options, out, |output| sink().writing(output))?;
-            (sinks, stats, Some(written))
+            let scanned = scan_in_order(after, options, out, |output| sink().writing(output))?;
+            DiffReading {
+                report: DiffReport::from_sinks(scanned.sinks),
+                stats: scanned.stats,
+                kept_lines: Some(scanned.written),
+            }
         }
-    };
-    let reading = DiffReading {
-        report: DiffReport::from_sinks(sinks),
-        kept_lines,
-    };
-    Ok((reading, stats))
+    })
 }
 
 #[cfg(test)]

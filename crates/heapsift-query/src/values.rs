@@ -1,9 +1,14 @@
 //! The values queries are made of, read from text the same way wherever
 //! the text comes from (a command-line argument, a URL).
 
+use std::ffi::OsStr;
+use std::fmt;
+use std::marker::PhantomData;
 use std::str::FromStr;
 
-use clap::ValueEnum;
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{Arg, Command, ValueEnum};
 use heapsift_graph::Grouping;
 use heapsift_reports::{GenerationSelector, TrendGrouping};
 
@@ -15,8 +20,13 @@ pub fn parse_address_arg(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("expected an object address such as 0x7f30cc77e440, not `{text}`"))
 }
 
-/// A choice (`--by`) read from text, with the message clap would give
-/// about the same value in other words.
+/// A count (`--top`, `--lines`) read from text.
+pub fn parse_count(name: &str, text: &str) -> Result<usize, QueryError> {
+    text.parse()
+        .map_err(|_| QueryError::Invalid(format!("{name} must be a number, not `{text}`")))
+}
+
+/// A choice (`--by`) read from text.
 pub fn parse_choice<T: ValueEnum>(name: &str, text: &str) -> Result<T, QueryError> {
     T::from_str(text, false).map_err(|_| {
         let names: Vec<String> = T::value_variants()
@@ -29,6 +39,77 @@ pub fn parse_choice<T: ValueEnum>(name: &str, text: &str) -> Result<T, QueryErro
             rest.join(", ")
         ))
     })
+}
+
+/// Reads a count for clap with [`parse_count`], so that the command line
+/// refuses a bad one with the web API's words.
+#[derive(Debug, Clone, Copy)]
+pub struct CountParser(pub &'static str);
+
+impl TypedValueParser for CountParser {
+    type Value = usize;
+
+    fn parse_ref(
+        &self,
+        command: &Command,
+        _: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<usize, clap::Error> {
+        parse_count(self.0, &value.to_string_lossy()).map_err(|e| refused(command, &e))
+    }
+}
+
+/// Reads a choice for clap with [`parse_choice`], listing the choices in
+/// `--help` as clap's own parser does.
+#[derive(Debug, Clone, Copy)]
+pub struct ChoiceParser<T> {
+    name: &'static str,
+    choice: PhantomData<T>,
+}
+
+impl<T> ChoiceParser<T> {
+    /// A parser for the option called `name` in messages (and in the web
+    /// API's parameters).
+    pub fn new(name: &'static str) -> Self {
+        ChoiceParser {
+            name,
+            choice: PhantomData,
+        }
+    }
+}
+
+impl<T: ValueEnum + Clone + Send + Sync + 'static> TypedValueParser for ChoiceParser<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        command: &Command,
+        _: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        parse_choice(self.name, &value.to_string_lossy()).map_err(|e| refused(command, &e))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            T::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
+}
+
+/// clap's usage error carrying the query's message.
+fn refused(command: &Command, error: &QueryError) -> clap::Error {
+    clap::Error::raw(ErrorKind::InvalidValue, format!("{error}\n")).with_cmd(command)
+}
+
+/// A choice by the name the command line and the web API give it.
+fn choice_name(choice: &impl ValueEnum, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match choice.to_possible_value() {
+        Some(value) => f.write_str(value.get_name()),
+        None => Ok(()),
+    }
 }
 
 /// A generation as typed: a number, `nil` (objects allocated without a
@@ -72,6 +153,12 @@ pub enum RetainedBy {
     Location,
 }
 
+impl fmt::Display for RetainedBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        choice_name(self, f)
+    }
+}
+
 impl From<RetainedBy> for Grouping {
     fn from(by: RetainedBy) -> Self {
         match by {
@@ -90,6 +177,12 @@ pub enum TrendBy {
     Location,
     /// One row per type and class name.
     Class,
+}
+
+impl fmt::Display for TrendBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        choice_name(self, f)
+    }
 }
 
 impl From<TrendBy> for TrendGrouping {

@@ -114,7 +114,9 @@ impl RecordSink for RedactSink<'_> {
     }
 
     fn record(&mut self, record: &Record<'_>) {
-        self.redactor.redact_into(record, self.output.bytes());
+        if let Some(out) = self.output.bytes() {
+            self.redactor.redact_into(record, out);
+        }
     }
 }
 

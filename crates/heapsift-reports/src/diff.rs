@@ -184,8 +184,7 @@ impl RecordSink for DiffSink<'_> {
         let group = self.groups.entry(key).or_default();
         group.0 += 1;
         group.1 += record.memsize_or_zero();
-        if let Some(output) = &mut self.kept_lines {
-            let lines = output.bytes();
+        if let Some(lines) = self.kept_lines.as_mut().and_then(BlockOutput::bytes) {
             lines.extend_from_slice(record.text);
             lines.push(b'\n');
         }

@@ -18,6 +18,6 @@ mod units;
 
 pub use address_index::{AddressIndex, Addressed, PAGE_BITS};
 pub use locations::Locations;
-pub use ordered::{BlockOutput, WritesBlocks, scan_in_order};
-pub use scan::{LineFinder, RecordSink, ScanError, ScanStats, scan_records};
+pub use ordered::{BlockOutput, OrderedScan, WritesBlocks, scan_in_order};
+pub use scan::{HasStats, LineFinder, RecordSink, ScanError, ScanStats, Scanned, scan_records};
 pub use units::{counted, human_bytes};

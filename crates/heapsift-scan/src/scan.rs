@@ -61,6 +61,14 @@ impl LineFinder {
             line: None,
         }
     }
+
+    /// The line the finders of a reading found, as text.
+    pub fn found(finders: Vec<LineFinder>) -> Option<String> {
+        finders
+            .into_iter()
+            .find_map(|finder| finder.line)
+            .map(|line| String::from_utf8_lossy(&line).into_owned())
+    }
 }
 
 impl RecordSink for LineFinder {
@@ -156,20 +164,45 @@ fn line_list(first: &[u64], total: u64) -> String {
     format!("{word} {}{more}", numbers.join(", "))
 }
 
+/// A reading of a dump: each thread's sink, and what reading found.
+#[derive(Debug)]
+pub struct Scanned<S> {
+    /// One sink per reading thread, to merge.
+    pub sinks: Vec<S>,
+    /// Lines skipped, recovered or cut off, for warnings.
+    pub stats: ScanStats,
+}
+
+/// What a finished reading tells of itself, whatever else it made: for
+/// the callers that print its warnings.
+pub trait HasStats {
+    /// What reading found besides the records.
+    fn stats(&self) -> &ScanStats;
+}
+
+impl<S> HasStats for Scanned<S> {
+    fn stats(&self) -> &ScanStats {
+        &self.stats
+    }
+}
+
 /// Reads every record of `input`, feeding them to sinks made by `make_sink`
-/// (one per thread), and returns the sinks with what reading found.
+/// (one per thread).
 pub fn scan_records<S, F>(
     input: Opened,
     options: &ReadOptions,
     make_sink: F,
-) -> Result<(Vec<S>, ScanStats), ScanError>
+) -> Result<Scanned<S>, ScanError>
 where
     S: RecordSink,
     F: Fn() -> S + Sync,
 {
     let (scanners, summary) = read_lines(input, options, || Scanner::new(make_sink()))?;
     let stats = merge_diagnostics(&scanners, &summary)?;
-    Ok((scanners.into_iter().map(|s| s.sink).collect(), stats))
+    Ok(Scanned {
+        sinks: scanners.into_iter().map(|s| s.sink).collect(),
+        stats,
+    })
 }
 
 /// Parses lines for one thread and keeps its share of the diagnostics.

@@ -442,7 +442,8 @@ async function objectPage(d, address) {
 }
 
 async function tree(d, address) {
-  const query = address ? `?of=${address}&top=40` : "?top=40";
+  // As many children as the API gives by default (DominatorQuery::DEFAULT_TOP).
+  const query = address ? `?of=${address}` : "";
   const node = await api(`dumps/${d}/dominators${query}`);
   const whole = node.parent ? node.parent.retained_bytes : node.total_bytes;
   const bars = node.children.map((child) => {

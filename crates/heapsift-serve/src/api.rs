@@ -4,7 +4,7 @@
 //! defaults, checks and messages are the CLI's.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,13 +13,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use heapsift_graph::{DominatorLevel, ObjectDetails, RetainedReport, RootPath};
 use heapsift_query::{
-    DiffQuery, DominatorQuery, GenerationArg, GenerationQuery, PathQuery, QueryError,
-    RetainedQuery, ShowQuery, TrendBy, TrendQuery, ValueEnum, parse_address_arg, parse_choice,
+    DominatorQuery, GenerationArg, GenerationQuery, PathQuery, QueryError, RetainedQuery,
+    ShowQuery, TrendBy, TrendQuery, ValueEnum, parse_address_arg, parse_choice, parse_count,
 };
 use heapsift_reports::{DiffReport, GenerationReport, GenerationSummary, TrendReport};
 use serde::Serialize;
 
-use crate::reread::{diff_against, record_line};
+use crate::reread::{self, record_line};
 use crate::{LoadedDump, Served};
 
 /// A failed request: its status and a one-line reason, sent as
@@ -61,10 +61,6 @@ impl From<QueryError> for ApiError {
 }
 
 type Answer<T> = Result<Json<T>, ApiError>;
-
-/// Held while a dump is read again (an object's line, a diff's AFTER):
-/// each reading uses every core.
-static REREADS: Mutex<()> = Mutex::new(());
 
 /// Runs a report on a thread of its own, so that a slow one (walking
 /// millions of objects, reading a dump again) never holds up the others.
@@ -136,13 +132,11 @@ fn dump_numbered<'a>(served: &'a Served, number: &str) -> Result<&'a LoadedDump,
     Ok(&served.dumps[dump_index(served, number)?])
 }
 
-/// A numeric parameter, or `default` when absent.
+/// A count parameter (`top`, `lines`), or `default` when absent.
 fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
     match params.get(name) {
         None => Ok(default),
-        Some(text) => text
-            .parse()
-            .map_err(|_| ApiError::BadRequest(format!("{name} must be a number, not `{text}`"))),
+        Some(text) => Ok(parse_count(name, text)?),
     }
 }
 
@@ -199,7 +193,7 @@ async fn retained(
             top: number(&params, "top", RetainedQuery::DEFAULT_TOP)?,
             root: address(&params, "root")?,
         };
-        Ok(Json(query.run(dump.heap())?))
+        Ok(Json(query.run(&dump.heap)?))
     })
     .await
 }
@@ -215,7 +209,7 @@ async fn dominators(
             of: address(&params, "of")?,
             top: number(&params, "top", DominatorQuery::DEFAULT_TOP)?,
         };
-        Ok(Json(query.run(dump.heap())?))
+        Ok(Json(query.run(&dump.heap)?))
     })
     .await
 }
@@ -230,12 +224,9 @@ async fn object(
             address: parse_address_arg(&address).map_err(ApiError::BadRequest)?,
         };
         // Checked before the long reading of the dump.
-        dump.heap().object_at(query.address)?;
-        let record = {
-            let _one_at_a_time = REREADS.lock().unwrap_or_else(PoisonError::into_inner);
-            record_line(dump, query.address, served.threads)
-        };
-        Ok(Json(query.run(dump.heap(), record)?))
+        dump.heap.object_at(query.address)?;
+        let record = record_line(dump, query.address, served.threads);
+        Ok(Json(query.run(&dump.heap, record)?))
     })
     .await
 }
@@ -247,7 +238,7 @@ async fn object_path(
     off_runtime(move || {
         let dump = dump_numbered(&served, &dump)?;
         let address = parse_address_arg(&address).map_err(ApiError::BadRequest)?;
-        Ok(Json(PathQuery::root_path(dump.heap(), address)?))
+        Ok(Json(PathQuery::root_path(&dump.heap, address)?))
     })
     .await
 }
@@ -274,11 +265,11 @@ async fn trend(State(served): State<Arc<Served>>, Query(params): Params) -> Answ
 
 async fn diff(State(served): State<Arc<Served>>, Query(params): Params) -> Answer<DiffReport> {
     off_runtime(move || {
-        let pick = |name: &str| -> Result<Option<&LoadedDump>, ApiError> {
+        let pick = |name: &str| -> Result<Option<usize>, ApiError> {
             params
                 .get(name)
                 .filter(|value| !value.is_empty())
-                .map(|value| dump_numbered(&served, value))
+                .map(|value| dump_index(&served, value))
                 .transpose()
         };
         let (Some(before), Some(after)) = (pick("before")?, pick("after")?) else {
@@ -286,15 +277,8 @@ async fn diff(State(served): State<Arc<Served>>, Query(params): Params) -> Answe
                 "a diff needs before and after (dump numbers)".into(),
             ));
         };
-        let query = DiffQuery {
-            before,
-            after,
-            retained: pick("retained")?,
-        };
-        let _one_at_a_time = REREADS.lock().unwrap_or_else(PoisonError::into_inner);
-        diff_against(&query, served.threads)
-            .map(Json)
-            .map_err(ApiError::Failed)
+        let retained = pick("retained")?;
+        Ok(Json(reread::diff(&served, (before, after, retained))?))
     })
     .await
 }

@@ -20,15 +20,24 @@ mod assets;
 mod guard;
 mod reread;
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use heapsift_graph::{HeapGraph, Retention};
+use heapsift_parse::Record;
 use heapsift_query::Heap;
-use heapsift_reports::{DumpCounts, GenerationReports, GenerationSummary, Identities};
+use heapsift_reports::{
+    DiffReport, DumpCounts, EveryGenerationSink, GenerationReports, GenerationSummary, Identities,
+    IdentitySink, SummarySink, TrendGrouping, TrendSink,
+};
+use heapsift_scan::RecordSink;
 
 pub use guard::{check_address, new_token};
+
+/// Rows kept per table of each generation report: the pages ask for 200
+/// at most, and the API cuts any `lines` to this.
+pub const KEPT_LINES: usize = 1000;
 
 /// One dump, read once, with everything the pages ask of it.
 #[derive(Debug)]
@@ -41,10 +50,9 @@ pub struct LoadedDump {
     pub summary: GenerationSummary,
     /// The report of every generation and of `all` (`read DUMP GEN`).
     pub generations: GenerationReports,
-    /// The heap graph, for retention, paths and objects.
-    pub graph: HeapGraph,
-    /// Its dominator tree and retained sizes.
-    pub retention: Retention,
+    /// The heap graph and its dominator tree, for retention, paths and
+    /// objects.
+    pub heap: Heap,
     /// Objects per type and site, for the trend across dumps.
     pub trend_by_location: DumpCounts,
     /// Objects per type and class, for the trend across dumps.
@@ -53,25 +61,101 @@ pub struct LoadedDump {
     pub identities: Identities,
 }
 
+/// What one reading thread collects for the pages, beside the heap graph.
+#[derive(Debug)]
+pub struct PageSinks {
+    summary: SummarySink,
+    generations: EveryGenerationSink,
+    by_location: TrendSink,
+    by_class: TrendSink,
+    identities: IdentitySink,
+}
+
+impl Default for PageSinks {
+    fn default() -> Self {
+        PageSinks {
+            summary: SummarySink::default(),
+            generations: EveryGenerationSink::default(),
+            by_location: TrendSink::new(TrendGrouping::Location),
+            by_class: TrendSink::new(TrendGrouping::Class),
+            identities: IdentitySink::default(),
+        }
+    }
+}
+
+impl RecordSink for PageSinks {
+    fn block_started(&mut self, block: u32) {
+        self.summary.block_started(block);
+        self.generations.block_started(block);
+        self.by_location.block_started(block);
+        self.by_class.block_started(block);
+        self.identities.block_started(block);
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        self.summary.record(record);
+        self.generations.record(record);
+        self.by_location.record(record);
+        self.by_class.record(record);
+        self.identities.record(record);
+    }
+}
+
 impl LoadedDump {
-    /// The heap, for queries.
-    pub fn heap(&self) -> Heap<'_> {
-        Heap {
-            graph: &self.graph,
-            retention: &self.retention,
+    /// The dump read from `input`, from its heap and the sinks of its
+    /// reading.
+    pub fn new(input: OsString, heap: Heap, sinks: Vec<PageSinks>) -> Self {
+        let mut summaries = Vec::with_capacity(sinks.len());
+        let mut generations = Vec::with_capacity(sinks.len());
+        let mut by_location = Vec::with_capacity(sinks.len());
+        let mut by_class = Vec::with_capacity(sinks.len());
+        let mut identities = Vec::with_capacity(sinks.len());
+        for sink in sinks {
+            summaries.push(sink.summary);
+            generations.push(sink.generations);
+            by_location.push(sink.by_location);
+            by_class.push(sink.by_class);
+            identities.push(sink.identities);
+        }
+        LoadedDump {
+            name: input.to_string_lossy().into_owned(),
+            input,
+            summary: GenerationSummary::from_sinks(summaries),
+            generations: GenerationReports::from_sinks(generations, KEPT_LINES),
+            heap,
+            trend_by_location: DumpCounts::from_sinks(by_location),
+            trend_by_class: DumpCounts::from_sinks(by_class),
+            identities: Identities::from_sinks(identities),
         }
     }
 }
 
 /// What the server answers from.
-#[derive(Debug)]
 pub struct Served {
     /// The dumps, numbered from 0 in the order given.
-    pub dumps: Vec<LoadedDump>,
+    dumps: Vec<LoadedDump>,
     /// Threads for reading a dump again (0: one per core).
-    pub threads: usize,
+    threads: usize,
     /// The token every API request must carry (`--allow-remote`), if any.
-    pub token: Option<String>,
+    token: Option<String>,
+    /// Diffs made so far: each reads a dump again, so it is made once.
+    diffs: Mutex<HashMap<DiffKey, DiffReport>>,
+}
+
+/// The dumps of a diff, by number: before, after, retained.
+type DiffKey = (usize, usize, Option<usize>);
+
+impl Served {
+    /// What to serve: `dumps`, read again with `threads` threads when a
+    /// page needs what was not kept, behind `token` if given.
+    pub fn new(dumps: Vec<LoadedDump>, threads: usize, token: Option<String>) -> Self {
+        Served {
+            dumps,
+            threads,
+            token,
+            diffs: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 /// Serves the UI on `listener` until the process ends.

@@ -30,7 +30,7 @@ pub fn fetch(
         Location::S3 { bucket, key } => Box::new(ObjectReader::open(bucket, key)?),
         Location::Local(path) => Box::new(open_local(path)?),
     };
-    let written = output.write(|out| io::copy(&mut source, out))?;
+    let written = output.write(|out| Ok::<_, StoreError>(io::copy(&mut source, out)?))?;
     Ok((target, written))
 }
 

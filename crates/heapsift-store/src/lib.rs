@@ -6,7 +6,8 @@
 //! names a store or one object in it, as the user typed it; [`list`] shows
 //! a store's dumps newest first, [`exists`] checks one, [`open_object`]
 //! streams an S3 object (for the analysis commands, which never download a
-//! dump to disk first) and [`fetch`] copies one to a local file.
+//! dump to disk first), [`open_dump`] opens a dump by any name a user gives
+//! (a file, `-`, an `s3://` URL) and [`fetch`] copies one to a local file.
 //!
 //! S3 settings come from the usual `AWS_*` variables; `AWS_ENDPOINT_URL`
 //! (or object_store's `AWS_ENDPOINT`) names an S3-compatible server, which
@@ -16,11 +17,13 @@ mod fetch;
 mod folder;
 mod key;
 mod location;
+mod open;
 mod s3;
 
 pub use fetch::fetch;
 pub use key::DumpKey;
 pub use location::Location;
+pub use open::{OpenError, OpenedDump, open_dump};
 pub use s3::ObjectReader;
 
 use std::io;

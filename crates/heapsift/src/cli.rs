@@ -4,8 +4,8 @@ use std::ffi::OsString;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use heapsift_query::{
-    GenerationArg, GenerationQuery, PathQuery, PathTarget, RetainedBy, RetainedQuery, ShowQuery,
-    TrendBy, TrendQuery, parse_address_arg,
+    ChoiceParser, CountParser, GenerationArg, GenerationQuery, PathQuery, PathTarget, RetainedBy,
+    RetainedQuery, ShowQuery, TrendBy, TrendQuery, parse_address_arg,
 };
 
 use crate::series::DumpFilter;
@@ -227,7 +227,7 @@ pub struct PathArgs {
     pub location: Option<String>,
 
     /// How many path shapes to show with --location.
-    #[arg(long, value_name = "N", default_value_t = PathQuery::DEFAULT_TOP)]
+    #[arg(long, value_name = "N", default_value_t = PathQuery::DEFAULT_TOP, value_parser = CountParser("top"))]
     pub top: usize,
 
     #[command(flatten)]
@@ -281,7 +281,8 @@ pub struct DiffArgs {
     #[arg(value_name = "DUMP", required = true, num_args = 1..=3)]
     pub dumps: Vec<OsString>,
 
-    /// Also write the kept AFTER records, line for line, to FILE.
+    /// Also write the kept AFTER records, line for line, to FILE
+    /// (compressed as its name says: .gz, .zst, else plain).
     #[arg(long = "output-diff", alias = "output_diff", value_name = "FILE")]
     pub output_diff: Option<std::path::PathBuf>,
 
@@ -306,11 +307,11 @@ pub struct TrendArgs {
     pub dumps: Vec<OsString>,
 
     /// One row per type and allocation site, or per type and class.
-    #[arg(long, value_enum, default_value_t = TrendBy::default())]
+    #[arg(long, default_value_t = TrendBy::default(), value_parser = ChoiceParser::<TrendBy>::new("by"))]
     pub by: TrendBy,
 
     /// How many rows.
-    #[arg(long, value_name = "N", default_value_t = TrendQuery::DEFAULT_TOP)]
+    #[arg(long, value_name = "N", default_value_t = TrendQuery::DEFAULT_TOP, value_parser = CountParser("top"))]
     pub top: usize,
 
     /// The order of the dumps: as given, or by when they were taken (from
@@ -423,11 +424,11 @@ pub struct RetainedArgs {
     pub dump: OsString,
 
     /// One row per object, per class, or per allocation site.
-    #[arg(long, value_enum, default_value_t = RetainedBy::default())]
+    #[arg(long, default_value_t = RetainedBy::default(), value_parser = ChoiceParser::<RetainedBy>::new("by"))]
     pub by: RetainedBy,
 
     /// How many rows.
-    #[arg(long, value_name = "N", default_value_t = RetainedQuery::DEFAULT_TOP)]
+    #[arg(long, value_name = "N", default_value_t = RetainedQuery::DEFAULT_TOP, value_parser = CountParser("top"))]
     pub top: usize,
 
     /// Only the objects that this one retains (its dominator subtree).
@@ -524,7 +525,7 @@ pub struct ReadArgs {
     pub generation: Option<GenerationArg>,
 
     /// Rows per table in the generation report.
-    #[arg(long, value_name = "N", default_value_t = GenerationQuery::DEFAULT_LINES)]
+    #[arg(long, value_name = "N", default_value_t = GenerationQuery::DEFAULT_LINES, value_parser = CountParser("lines"))]
     pub lines: usize,
 
     #[command(flatten)]

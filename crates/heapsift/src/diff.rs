@@ -6,10 +6,10 @@ use std::path::Path;
 
 use heapsift_input::ReadOptions;
 use heapsift_output::OutputFile;
-use heapsift_query::{DiffQuery, diff_after, open_dump};
+use heapsift_query::{DiffQuery, diff_after};
 use heapsift_render::{json, text};
 use heapsift_reports::{DiffReport, Identities, IdentitySink};
-use heapsift_store::DumpKey;
+use heapsift_store::{DumpKey, open_dump};
 
 use crate::cli::{DiffArgs, Format};
 use crate::failure::Failure;
@@ -23,9 +23,7 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
         .map(|path| OutputFile::new(path, args.force).compressed_as_named());
     if let Some(output) = &output {
         // Refuse before the long reading, not after it.
-        output
-            .check()
-            .map_err(|e| Failure::BadInput(e.to_string()))?;
+        output.check()?;
     }
     let query = chosen_dumps(args)?;
     let name = |dump: &OsString| dump.to_string_lossy().into_owned();
@@ -35,7 +33,7 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
     let threads = args.common.threads;
     let identities = |dump: &OsString| {
         scan_dump(dump, threads, IdentitySink::default)
-            .map(|(_, sinks)| Identities::from_sinks(sinks))
+            .map(|scanned| Identities::from_sinks(scanned.sinks))
     };
     let before = identities(&query.before)?;
     let retained = query.retained.as_ref().map(identities).transpose()?;
@@ -74,14 +72,15 @@ fn diff(
     kept_lines: Option<&mut (dyn Write + Send)>,
 ) -> Result<DiffReport, Failure> {
     let writing = kept_lines.is_some();
-    let (name, opened) = open_dump(after)?;
+    let after = open_dump(after)?;
     let options = ReadOptions::with_threads(threads);
-    let (reading, stats) = reading(&name, opened, true, |opened| {
-        diff_after(opened, &options, before, retained, kept_lines)
+    let reading = reading(&after.name, after.input, true, |input| {
+        diff_after(input, &options, before, retained, kept_lines)
     })?;
-    if let Some(error) = stats.stopped_by.filter(|_| writing) {
+    if let Some(error) = reading.stats.stopped_by.filter(|_| writing) {
         return Err(Failure::BadInput(format!(
-            "{name}: could not be read to its end ({error}); the diff was not written"
+            "{}: could not be read to its end ({error}); the diff was not written",
+            after.name
         )));
     }
     if let Some(written) = reading.kept_lines {

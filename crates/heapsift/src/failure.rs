@@ -3,7 +3,9 @@
 use std::io;
 use std::process::ExitCode;
 
+use heapsift_output::OutputError;
 use heapsift_query::QueryError;
+use heapsift_store::OpenError;
 
 /// Why a command failed; each becomes one line on stderr and an exit code.
 #[derive(Debug)]
@@ -41,6 +43,18 @@ impl Failure {
 impl From<io::Error> for Failure {
     fn from(err: io::Error) -> Self {
         Failure::Output(err)
+    }
+}
+
+impl From<OpenError> for Failure {
+    fn from(err: OpenError) -> Self {
+        Failure::BadInput(err.to_string())
+    }
+}
+
+impl From<OutputError> for Failure {
+    fn from(err: OutputError) -> Self {
+        Failure::BadInput(err.to_string())
     }
 }
 

@@ -8,11 +8,11 @@ use heapsift_scan::LineFinder;
 
 use crate::cli::{Format, ObjectArgs, PathArgs};
 use crate::failure::Failure;
-use crate::heap::LoadedHeap;
+use crate::heap::{load, load_with};
 
 pub fn run_path(args: &PathArgs) -> Result<(), Failure> {
-    let heap = LoadedHeap::load(&args.dump, args.common.threads)?;
-    let answer = args.query().run(heap.heap())?;
+    let heap = load(&args.dump, args.common.threads)?;
+    let answer = args.query().run(&heap)?;
     let mut out = BufWriter::new(io::stdout().lock());
     match (answer, args.common.format) {
         (PathAnswer::Object(path), Format::Text) => retention::root_path(&path, &mut out)?,
@@ -26,14 +26,10 @@ pub fn run_path(args: &PathArgs) -> Result<(), Failure> {
 
 pub fn run_show(args: &ObjectArgs) -> Result<(), Failure> {
     let query = args.query();
-    let (heap, finders) = LoadedHeap::load_with(&args.dump, args.common.threads, || {
+    let (heap, finders) = load_with(&args.dump, args.common.threads, || {
         LineFinder::new(query.address)
     })?;
-    let record = finders
-        .into_iter()
-        .find_map(|finder| finder.line)
-        .map(|line| String::from_utf8_lossy(&line).into_owned());
-    let details = query.run(heap.heap(), record)?;
+    let details = query.run(&heap, LineFinder::found(finders))?;
     let mut out = BufWriter::new(io::stdout().lock());
     match args.common.format {
         Format::Text => retention::object_details(&details, &mut out)?,

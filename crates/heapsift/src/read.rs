@@ -13,16 +13,16 @@ pub fn run(args: &ReadArgs) -> Result<(), Failure> {
     let mut out = BufWriter::new(io::stdout().lock());
     match args.query() {
         None => {
-            let (_, sinks) = scan_dump(&args.dump, args.common.threads, SummarySink::default)?;
-            let report = GenerationSummary::from_sinks(sinks);
+            let dump = scan_dump(&args.dump, args.common.threads, SummarySink::default)?;
+            let report = GenerationSummary::from_sinks(dump.sinks);
             match args.common.format {
                 Format::Text => text::generation_summary(&report, &mut out)?,
                 Format::Json => json::write(&report, &mut out)?,
             }
         }
         Some(query) => {
-            let (name, sinks) = scan_dump(&args.dump, args.common.threads, || query.sink())?;
-            let report = query.from_sinks(&name, sinks)?;
+            let dump = scan_dump(&args.dump, args.common.threads, || query.sink())?;
+            let report = query.from_sinks(&dump.name, dump.sinks)?;
             match args.common.format {
                 Format::Text => text::generation_report(&report, &mut out)?,
                 Format::Json => json::write(&report, &mut out)?,

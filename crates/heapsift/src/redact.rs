@@ -6,9 +6,9 @@ use std::path::Path;
 
 use heapsift_input::ReadOptions;
 use heapsift_output::OutputFile;
-use heapsift_query::open_dump;
 use heapsift_redact::{RedactSink, Redactor};
 use heapsift_scan::scan_in_order;
+use heapsift_store::open_dump;
 
 use crate::cli::RedactArgs;
 use crate::failure::Failure;
@@ -29,35 +29,33 @@ pub fn run(args: &RedactArgs) -> Result<(), Failure> {
     // Not flushed to disk before the rename: OUT can be made again from IN,
     // and waiting for the disk would more than double the run.
     let output = OutputFile::new(&args.output, args.force).compressed_as_named();
-    output
-        .check()
-        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    output.check()?;
     let redactor = match &args.salt {
         Some(salt) => Redactor::with_salt(salt),
         None => Redactor::random()
             .map_err(|e| Failure::BadInput(format!("no random key for the placeholders: {e}")))?,
     };
-    let (name, opened) = open_dump(&args.input)?;
+    let input = open_dump(&args.input)?;
+    let name = input.name.clone();
     let options = ReadOptions::with_threads(args.threads);
     let cannot_write = |e: io::Error| Failure::BadInput(format!("{out_name}: cannot write: {e}"));
     output
         .write(|out| {
-            let (written, stats) = reading(&name, opened, true, |opened| {
-                scan_in_order(opened, &options, out, |output| {
+            let scanned = reading(&name, input.input, true, |input| {
+                scan_in_order(input, &options, out, |output| {
                     RedactSink::new(&redactor, output)
                 })
-                .map(|(_, stats, written)| (written, stats))
             })?;
             // A dump that ends mid-line is a dump: its complete records are
             // kept. One that could not be read to its end (a broken
             // download or compressed stream) would give a copy missing an
             // unknown part: no OUT then.
-            if let Some(error) = stats.stopped_by {
+            if let Some(error) = scanned.stats.stopped_by {
                 return Err(Failure::BadInput(format!(
                     "{name}: could not be read to its end ({error}); {out_name} not written"
                 )));
             }
-            written.map_err(cannot_write)
+            scanned.written.map_err(cannot_write)
         })
         .map_err(|failure| match failure {
             Failure::Output(e) => cannot_write(e),

@@ -4,18 +4,11 @@ use std::ffi::OsString;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 
-use heapsift_reports::{
-    DumpCounts, EveryGenerationSink, GenerationReports, GenerationSummary, Identities,
-    IdentitySink, SummarySink, TrendGrouping, TrendSink,
-};
-use heapsift_serve::{LoadedDump, Served, check_address, new_token, serve};
+use heapsift_serve::{LoadedDump, PageSinks, Served, check_address, new_token, serve};
 
 use crate::cli::ServeArgs;
 use crate::failure::Failure;
-use crate::heap::LoadedHeap;
-
-/// Rows kept per table of each generation report; the page asks for fewer.
-const KEPT_LINES: usize = 1000;
+use crate::heap::load_with;
 
 pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     check_address(args.addr, args.allow_remote).map_err(Failure::BadInput)?;
@@ -49,57 +42,14 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     if args.open {
         open_browser(&url);
     }
-    serve(
-        listener,
-        Served {
-            dumps,
-            threads,
-            token,
-        },
-    )
-    .map_err(|e| Failure::BadInput(format!("cannot serve on {address}: {e}")))
+    serve(listener, Served::new(dumps, threads, token))
+        .map_err(|e| Failure::BadInput(format!("cannot serve on {address}: {e}")))
 }
 
 /// Reads one dump with everything the pages need, in one pass.
 fn load(dump: &OsString, threads: usize) -> Result<LoadedDump, Failure> {
-    let (heap, extras) = LoadedHeap::load_with(dump, threads, || {
-        (
-            SummarySink::default(),
-            (
-                EveryGenerationSink::default(),
-                (
-                    TrendSink::new(TrendGrouping::Location),
-                    (
-                        TrendSink::new(TrendGrouping::Class),
-                        IdentitySink::default(),
-                    ),
-                ),
-            ),
-        )
-    })?;
-    let mut summaries = Vec::new();
-    let mut generations = Vec::new();
-    let mut by_location = Vec::new();
-    let mut by_class = Vec::new();
-    let mut identities = Vec::new();
-    for (summary, (generation, (location, (class, identity)))) in extras {
-        summaries.push(summary);
-        generations.push(generation);
-        by_location.push(location);
-        by_class.push(class);
-        identities.push(identity);
-    }
-    Ok(LoadedDump {
-        name: dump.to_string_lossy().into_owned(),
-        input: dump.clone(),
-        summary: GenerationSummary::from_sinks(summaries),
-        generations: GenerationReports::from_sinks(generations, KEPT_LINES),
-        graph: heap.graph,
-        retention: heap.retention,
-        trend_by_location: DumpCounts::from_sinks(by_location),
-        trend_by_class: DumpCounts::from_sinks(by_class),
-        identities: Identities::from_sinks(identities),
-    })
+    let (heap, sinks) = load_with(dump, threads, PageSinks::default)?;
+    Ok(LoadedDump::new(dump.clone(), heap, sinks))
 }
 
 /// Opens `url` in the desktop's browser; says so when it can't.

@@ -6,9 +6,10 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::thread;
 
 use heapsift_input::ReadOptions;
-use heapsift_query::{TrendQuery, open_dump};
+use heapsift_query::TrendQuery;
 use heapsift_render::{json, text};
 use heapsift_reports::DumpCounts;
+use heapsift_store::open_dump;
 
 use crate::cli::{Format, SeriesSort, TrendArgs};
 use crate::failure::Failure;
@@ -58,13 +59,13 @@ fn read_series<'a>(
     // itself (write lock).
     let machine = RwLock::new(());
     let read_one = move |dump: &SeriesDump, read: &AtomicU64, machine: &RwLock<()>| {
-        let (name, opened) = open_dump(&dump.input)?;
-        let alone = opened.reads_in_parallel();
+        let opened = open_dump(&dump.input)?;
+        let alone = opened.input.reads_in_parallel();
         let _alone = alone.then(|| machine.write().unwrap_or_else(PoisonError::into_inner));
         let _shared = (!alone).then(|| machine.read().unwrap_or_else(PoisonError::into_inner));
-        let sinks = scan_opened(&name, opened, threads, false, || query.sink());
+        let scanned = scan_opened(opened, threads, false, || query.sink());
         read.fetch_add(1, Ordering::Relaxed);
-        sinks.map(|(sinks, _)| DumpCounts::from_sinks(sinks))
+        scanned.map(|scanned| DumpCounts::from_sinks(scanned.sinks))
     };
     series.chunks(at_once).flat_map(move |group| {
         let counts: Vec<Result<DumpCounts, Failure>> = thread::scope(|scope| {

@@ -156,6 +156,100 @@ fn a_dump_given_twice_or_out_of_time_order_is_warned_about() {
     diff(&[&early, &late]).succeeds_quietly();
 }
 
+/// Who a record is, as diff matches them: (address, type, generation).
+fn identities(lines: &[serde_json::Value]) -> std::collections::HashSet<String> {
+    lines.iter().filter_map(identity).collect()
+}
+
+fn identity(record: &serde_json::Value) -> Option<String> {
+    let address = record["address"].as_str()?;
+    Some(format!(
+        "{address} {} {}",
+        record["type"], record["generation"]
+    ))
+}
+
+fn records(path: &str) -> Vec<(String, serde_json::Value)> {
+    String::from_utf8(gunzip(std::path::Path::new(path)))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let record = serde_json::from_str(line).expect("a strict JSON line");
+            (line.to_owned(), record)
+        })
+        .collect()
+}
+
+#[test]
+fn output_diff_of_many_blocks_read_in_parallel_keeps_the_dump_order() {
+    // The rails dumps are tens of MB once decompressed: many 4 MB blocks,
+    // parsed by two threads and put back in order by the writer.
+    let [one, two, three] = dumps("rails-small");
+    let values = |path: &str| -> Vec<serde_json::Value> {
+        records(path)
+            .into_iter()
+            .map(|(_, record)| record)
+            .collect()
+    };
+    let (before, retained) = (identities(&values(&one)), identities(&values(&three)));
+    let after = records(&two);
+    assert!(after.iter().map(|(line, _)| line.len()).sum::<usize>() > 5 * (4 << 20));
+    let mut expected = String::new();
+    for (line, record) in &after {
+        if let Some(id) = identity(record)
+            && !before.contains(&id)
+            && retained.contains(&id)
+        {
+            expected.push_str(line);
+            expected.push('\n');
+        }
+    }
+    let dir = scratch("output-diff-order");
+    let out = dir.join("leaked.dump");
+    diff(&[
+        &one,
+        &two,
+        &three,
+        "--threads",
+        "2",
+        "--output-diff",
+        out.to_str().unwrap(),
+    ])
+    .succeeds();
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.len() > 100_000, "{} bytes", written.len());
+    assert!(
+        written == expected,
+        "the kept lines differ from AFTER's, in order"
+    );
+}
+
+#[test]
+fn a_diff_of_an_after_that_breaks_off_is_not_written() {
+    let [one, two, _] = dumps("edge");
+    let dir = scratch("broken-after");
+    // AFTER's gzip stream ends half way, as a failed download would.
+    let gzip = std::fs::read(&two).unwrap();
+    let broken = dir.join("broken.dump.gz");
+    std::fs::write(&broken, &gzip[..gzip.len() / 2]).unwrap();
+    let broken = broken.to_str().unwrap();
+    // The report of what could be read, with a warning, as before...
+    diff(&[&one, broken])
+        .succeeds()
+        .assert_stderr_contains("reading stopped early");
+    // ...but no file that would miss an unknown part of the diff.
+    let out = dir.join("leaked.dump");
+    diff(&[&one, broken, "--output-diff", out.to_str().unwrap()])
+        .fails_with_warnings(2)
+        .assert_contains("could not be read to its end");
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}
+
 #[test]
 fn a_missing_dump_is_one_line_and_exit_2() {
     let [one, ..] = dumps("edge");

@@ -95,6 +95,23 @@ fn groups_count_nested_members_once() {
     let report = heapsift(&["retained", &dump, "--by", "class", "--format", "json"]).json();
     assert_eq!(report["rows"][0]["class_name"], "Thing");
     assert_eq!(report["rows"][0]["retained_bytes"], 150);
+    // The text says what each count is: MEMBERS are the group's own.
+    let text = heapsift(&["retained", &dump, "--by", "location"]).stdout();
+    assert!(
+        text.contains("MEMBERS: the objects allocated there;"),
+        "{text}"
+    );
+    let header = text.lines().find(|l| l.contains("ALLOCATED AT")).unwrap();
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        columns,
+        ["RETAINED", "OBJECTS", "MEMBERS", "OWN", "ALLOCATED", "AT"]
+    );
+    // a.rb:1 is one object (MEMBERS) that keeps 5 alive (OBJECTS); sizes
+    // read "150 B", two words.
+    let row = text.lines().find(|l| l.ends_with("a.rb:1")).unwrap();
+    let words: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(words[2..4], ["5", "1"], "{row}");
 }
 
 #[test]
@@ -203,6 +220,10 @@ fn show_gives_neighbours_and_dominator() {
     assert_eq!(details["dominator"], Value::Null);
     let details = heapsift(&["show", &dump, "0xf", "--format", "json"]).json();
     assert_eq!(details["reachable"], false);
+    // One object is one, not "1 objects".
+    let text = heapsift(&["show", &dump, "0xe"]).stdout();
+    assert!(text.contains(" in 1 object\n"), "{text}");
+    assert!(!text.contains("1 objects"), "{text}");
 }
 
 #[test]

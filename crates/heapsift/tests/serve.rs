@@ -299,6 +299,22 @@ fn the_cli_and_the_api_refuse_alike() {
             vec!["retained", &dump, "--root", "zzz"],
             "/api/dumps/0/retained?root=zzz",
         ),
+        (
+            vec!["retained", &dump, "--by", "gem"],
+            "/api/dumps/0/retained?by=gem",
+        ),
+        (
+            vec!["retained", &dump, "--top", "many"],
+            "/api/dumps/0/retained?top=many",
+        ),
+        (
+            vec!["read", &dump, "all", "--lines", "ten"],
+            "/api/dumps/0/generations/all?lines=ten",
+        ),
+        (
+            vec!["trend", &dump, &dump, "--by", "site"],
+            "/api/trend?by=site",
+        ),
     ] {
         let refused = heapsift(&cli).usage_error().stderr_text();
         let (got, body) = server.request("GET", api, &[]);
