@@ -1,10 +1,29 @@
-//! `read DUMP GEN` and `/api/dumps/N/generations/GEN`.
+//! `read DUMP [GEN]`, `/api/dumps/N/summary` and
+//! `/api/dumps/N/generations/GEN`.
 
 use heapsift_reports::{
-    GenerationReport, GenerationReports, GenerationSelector, GenerationSink, NoSuchGeneration,
+    GenerationReport, GenerationReports, GenerationSelector, GenerationSink, GenerationSummary,
+    NoSuchGeneration, SummarySink,
 };
 
 use crate::{GenerationArg, QueryError};
+
+/// Objects and memory per generation: `read DUMP`, which takes nothing
+/// more and always has an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SummaryQuery;
+
+impl SummaryQuery {
+    /// What a reading of the dump collects for this query.
+    pub fn sink(&self) -> SummarySink {
+        SummarySink::default()
+    }
+
+    /// The report from a reading's sinks.
+    pub fn from_sinks(&self, sinks: Vec<SummarySink>) -> GenerationSummary {
+        GenerationSummary::from_sinks(sinks)
+    }
+}
 
 /// Where one generation's (or every generation's) objects were allocated.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ mod values;
 /// from text with [`parse_choice`].
 pub use clap::ValueEnum;
 pub use error::QueryError;
-pub use generation::GenerationQuery;
+pub use generation::{GenerationQuery, SummaryQuery};
 pub use objects::{PathAnswer, PathQuery, PathTarget, ShowQuery};
 pub use retained::{DominatorQuery, Heap, RetainedQuery};
 pub use series::{DiffQuery, DiffReading, TrendQuery, diff_after};

@@ -2,8 +2,8 @@
 
 use std::io::{self, BufWriter, Write};
 
+use heapsift_query::SummaryQuery;
 use heapsift_render::{json, text};
-use heapsift_reports::{GenerationSummary, SummarySink};
 
 use crate::cli::{Format, ReadArgs};
 use crate::failure::Failure;
@@ -13,8 +13,9 @@ pub fn run(args: &ReadArgs) -> Result<(), Failure> {
     let mut out = BufWriter::new(io::stdout().lock());
     match args.query() {
         None => {
-            let dump = scan_dump(&args.dump, args.common.threads, SummarySink::default)?;
-            let report = GenerationSummary::from_sinks(dump.sinks);
+            let query = SummaryQuery;
+            let dump = scan_dump(&args.dump, args.common.threads, || query.sink())?;
+            let report = query.from_sinks(dump.sinks);
             match args.common.format {
                 Format::Text => text::generation_summary(&report, &mut out)?,
                 Format::Json => json::write(&report, &mut out)?,
