@@ -1,18 +1,19 @@
 //! `heapsift diff BEFORE AFTER [RETAINED]`.
 
 use std::ffi::{OsStr, OsString};
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use heapsift_input::ReadOptions;
 use heapsift_output::OutputFile;
 use heapsift_query::{DiffQuery, diff_after};
-use heapsift_render::{json, text};
+use heapsift_render::text;
 use heapsift_reports::{DiffReport, Identities, IdentitySink};
 use heapsift_store::{DumpKey, open_dump};
 
-use crate::cli::{DiffArgs, Format};
+use crate::cli::DiffArgs;
 use crate::failure::Failure;
+use crate::print::print;
 use crate::scan::{reading, scan_dump};
 use crate::series::{SeriesOrder, resolve};
 
@@ -43,21 +44,17 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
             diff(&query.after, threads, &before, retained.as_ref(), Some(out))
         })?,
     };
-    let mut out = BufWriter::new(io::stdout().lock());
-    match args.common.format {
-        Format::Text => {
-            text::diff_report(&report, &mut out)?;
-            if let Some(output) = &output
-                && !report.groups.is_empty()
-            {
+    print(args.common.format, &report, |report, out| {
+        text::diff_report(report, out)?;
+        match &output {
+            // heapy's last line.
+            Some(output) if !report.groups.is_empty() => {
                 let path = output.target().display();
-                writeln!(out, "\nWriting heap dump diff to {path}")?;
+                writeln!(out, "\nWriting heap dump diff to {path}")
             }
+            _ => Ok(()),
         }
-        Format::Json => json::write(&report, &mut out)?,
-    }
-    out.flush()?;
-    Ok(())
+    })
 }
 
 /// Reads AFTER once for the report, writing the kept lines to `kept_lines`

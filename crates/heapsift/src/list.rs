@@ -1,24 +1,18 @@
 //! `heapsift list STORE`.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
-use heapsift_render::json;
 use heapsift_scan::human_bytes;
 use heapsift_store::{Location, StoredDump, list};
 
-use crate::cli::{Format, ListArgs};
+use crate::cli::ListArgs;
 use crate::failure::Failure;
+use crate::print::print;
 
 pub fn run(args: &ListArgs) -> Result<(), Failure> {
     let store = Location::parse(&args.store).map_err(|e| Failure::BadInput(e.to_string()))?;
     let dumps = list(&store).map_err(|e| Failure::BadInput(format!("{store}: {e}")))?;
-    let mut out = BufWriter::new(io::stdout().lock());
-    match args.format {
-        Format::Text => write_table(&dumps, &mut out)?,
-        Format::Json => json::write(&dumps, &mut out)?,
-    }
-    out.flush()?;
-    Ok(())
+    print(args.format, &dumps, |dumps, out| write_table(dumps, out))
 }
 
 /// One row per dump: time, dyno, pid, size, URL; the URL last, as it is

@@ -10,6 +10,7 @@ mod fetch;
 mod heap;
 mod list;
 mod path;
+mod print;
 mod progress;
 mod read;
 mod redact;

@@ -1,18 +1,18 @@
 //! `heapsift trend DUMP...`.
 
-use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread;
 
 use heapsift_input::ReadOptions;
 use heapsift_query::TrendQuery;
-use heapsift_render::{json, text};
+use heapsift_render::text;
 use heapsift_reports::DumpCounts;
 use heapsift_store::open_dump;
 
-use crate::cli::{Format, SeriesSort, TrendArgs};
+use crate::cli::{SeriesSort, TrendArgs};
 use crate::failure::Failure;
+use crate::print::print;
 use crate::progress::Progress;
 use crate::scan::scan_opened;
 use crate::series::{SeriesDump, SeriesOrder, resolve};
@@ -33,13 +33,7 @@ pub fn run(args: &TrendArgs) -> Result<(), Failure> {
     }
     drop(bar);
     let report = query.report(trend);
-    let mut out = BufWriter::new(io::stdout().lock());
-    match args.common.format {
-        Format::Text => text::trend_report(&report, &mut out)?,
-        Format::Json => json::write(&report, &mut out)?,
-    }
-    out.flush()?;
-    Ok(())
+    print(args.common.format, &report, text::trend_report)
 }
 
 /// Reads the dumps of a series and counts each, several at once: a gzip
