@@ -28,6 +28,8 @@ pub struct GraphSink {
     /// Per object, where its references end in `references`.
     reference_ends: Vec<u32>,
     references: Vec<u64>,
+    /// The objects that are singleton classes, ascending.
+    singletons: Vec<u32>,
     /// GC roots: (block, root category, address), in reading order.
     roots: Vec<(u32, u16, u64)>,
     root_kind_names: Vec<Box<[u8]>>,
@@ -144,8 +146,8 @@ fn resolve_runs(
     for &(_, s, first, end) in runs {
         let sink = &sinks[s];
         for i in first as usize..end as usize {
-            out.classes
-                .push(index.get(sink.class_addresses[i]).unwrap_or(NONE));
+            let class = index.get(sink.class_addresses[i]);
+            out.classes.push(class.unwrap_or(NONE));
             let start = if i == 0 {
                 0
             } else {
@@ -156,6 +158,11 @@ fn resolve_runs(
                     .iter()
                     .filter_map(|&address| index.get(address)),
             );
+            // The GC marks an object's class, but the dump leaves it out
+            // of `references`: without this edge, singleton classes and
+            // what only they hold would look unreachable. Last, so that
+            // paths keep going through the references the dump lists.
+            out.edges.extend(class);
             out.edge_ends.push(out.edges.len() as u32);
         }
     }
@@ -228,10 +235,18 @@ impl RecordSink for GraphSink {
             None => NONE,
         });
         self.lengths.push(record.length.unwrap_or(u64::MAX));
+        if record.singleton {
+            self.singletons.push(self.addresses.len() as u32 - 1);
+        }
         match record.kind {
             b"CLASS" | b"MODULE" => {
                 if let Some(name) = record.name_bytes() {
                     self.text_bytes.extend_from_slice(&name);
+                }
+            }
+            b"IMEMO" => {
+                if let Some(imemo_type) = record.imemo_type {
+                    self.text_bytes.extend_from_slice(imemo_type);
                 }
             }
             b"STRING" => {
@@ -305,8 +320,13 @@ impl HeapGraph {
         graph.sites.reserve_exact(total);
         graph.lengths.reserve_exact(total);
         graph.text_ends.reserve_exact(total);
+        let mut singletons = Vec::new();
         for &(_, s, first, end) in &runs {
             let sink = &sinks[s];
+            let base = graph.addresses.len() as u32;
+            let lo = sink.singletons.partition_point(|&i| i < first);
+            let hi = sink.singletons.partition_point(|&i| i < end);
+            singletons.extend(sink.singletons[lo..hi].iter().map(|&i| base + (i - first)));
             for i in first as usize..end as usize {
                 graph.addresses.push(sink.addresses[i]);
                 graph.kinds.push(kind_maps[s][sink.kinds[i] as usize]);
@@ -358,6 +378,7 @@ impl HeapGraph {
             .extend(back.edge_ends.iter().map(|end| end + offset));
         graph.edges = front.edges;
         graph.edges.extend_from_slice(&back.edges);
+        graph.attached = attached_objects(&graph.classes, &singletons);
 
         let mut roots: Vec<(u32, usize, u16, u64)> = Vec::new();
         let mut root_kind_names: Vec<Box<[u8]>> = Vec::new();
@@ -390,6 +411,23 @@ impl HeapGraph {
             .collect();
         graph
     }
+}
+
+/// Each singleton class's attached object (the one object whose class it
+/// is), so that it can be named `#<Class:...>`.
+fn attached_objects(classes: &[u32], singletons: &[u32]) -> hashbrown::HashMap<u32, u32, FastHash> {
+    let mut attached =
+        hashbrown::HashMap::with_capacity_and_hasher(singletons.len(), FastHash::default());
+    let mut is_singleton = vec![0u64; classes.len().div_ceil(64) + 1];
+    for &node in singletons {
+        is_singleton[node as usize / 64] |= 1 << (node % 64);
+    }
+    for (node, &class) in classes.iter().enumerate() {
+        if class != NONE && is_singleton[class as usize / 64] & (1 << (class % 64)) != 0 {
+            attached.entry(class).or_insert(node as u32);
+        }
+    }
+    attached
 }
 
 #[cfg(test)]

@@ -7,6 +7,10 @@ use heapsift_scan::human_bytes;
 
 pub(crate) use crate::dominators::NONE;
 
+/// Singleton classes of singleton classes named at most: Ruby makes them
+/// rarely deeper than two.
+const SINGLETON_DEPTH: u32 = 4;
+
 /// The objects of a dump and their references, in the dump's order.
 ///
 /// Node ids are `u32` indexes into the columns; the GC roots hang under a
@@ -36,6 +40,9 @@ pub struct HeapGraph {
     pub(crate) roots: Vec<u32>,
     pub(crate) root_kinds: Vec<u16>,
     pub(crate) root_kind_names: Vec<String>,
+    /// Each singleton class that has an instance, and that instance (the
+    /// object it is the singleton class of).
+    pub(crate) attached: hashbrown::HashMap<u32, u32, foldhash::fast::RandomState>,
 }
 
 impl HeapGraph {
@@ -135,11 +142,33 @@ impl HeapGraph {
         self.class(node).and_then(|class| self.name(class))
     }
 
-    /// The name of a CLASS or MODULE object, when it has one.
+    /// The name of a CLASS or MODULE object, when it has one: a
+    /// singleton class is named after its object, as Ruby names it
+    /// (`#<Class:LeakyCache>`, `#<Class:#<OBJECT 0x7f...>>`).
     pub fn name(&self, node: u32) -> Option<Cow<'_, str>> {
-        matches!(self.kind(node), "CLASS" | "MODULE")
-            .then(|| self.text(node))
-            .flatten()
+        self.name_within(node, SINGLETON_DEPTH)
+    }
+
+    /// [`HeapGraph::name`], following at most `depth` singleton classes
+    /// (a hand-made dump could make them a cycle).
+    fn name_within(&self, node: u32, depth: u32) -> Option<Cow<'_, str>> {
+        if !matches!(self.kind(node), "CLASS" | "MODULE") {
+            return None;
+        }
+        self.text(node).or_else(|| {
+            let &object = self.attached.get(&node).filter(|_| depth > 0)?;
+            let of = match self.name_within(object, depth - 1) {
+                Some(name) => name.into_owned(),
+                // Its class is this singleton class: the type says more.
+                None => format!("#<{} {:#x}>", self.kind(object), self.address(object)),
+            };
+            Some(Cow::Owned(format!("#<Class:{of}>")))
+        })
+    }
+
+    /// Whether the node is a singleton class with a known object.
+    fn is_singleton(&self, node: u32) -> bool {
+        self.attached.contains_key(&node)
     }
 
     /// The `bytesize` of a STRING or SYMBOL, `length` of an ARRAY or
@@ -173,6 +202,13 @@ impl HeapGraph {
         let class_name = self.class_name(node);
         let length = self.length(node);
         match self.kind(node) {
+            "CLASS" if self.is_singleton(node) => self
+                .name(node)
+                .map_or_else(|| "singleton class".to_owned(), Cow::into_owned),
+            "IMEMO" => match self.text(node) {
+                Some(imemo_type) => imemo_description(&imemo_type).to_owned(),
+                None => "IMEMO".to_owned(),
+            },
             "CLASS" | "MODULE" => {
                 let word = if self.kind(node) == "CLASS" {
                     "class"
@@ -224,6 +260,32 @@ impl HeapGraph {
                 None => kind.to_owned(),
             },
         }
+    }
+}
+
+/// What Ruby's internal IMEMO records are, for people (`imemo_type`s of
+/// dump-format.md).
+fn imemo_description(imemo_type: &str) -> &str {
+    match imemo_type {
+        "env" => "local variables (env)",
+        "cref" => "constant scope (cref)",
+        "svar" => "special variables (svar)",
+        "throw_data" => "throw data",
+        "ifunc" => "C block (ifunc)",
+        "memo" => "memo",
+        "ment" => "method entry",
+        "iseq" => "instruction sequence",
+        "tmpbuf" | "alloc" => "temporary buffer",
+        "ast" => "syntax tree",
+        "parser_strterm" => "parser string term",
+        "callinfo" => "call info",
+        "callcache" => "call cache",
+        "constcache" => "constant cache",
+        "fields" => "instance variables (fields)",
+        "cvar_entry" => "class variable entry",
+        "subclasses" => "subclass list",
+        "cdhash" => "case/when table",
+        other => other,
     }
 }
 

@@ -28,6 +28,10 @@ pub(crate) enum Field {
     Length,
     /// `struct`, the name of a DATA object's C type; may be raw.
     Struct,
+    /// `imemo_type`, the kind of an IMEMO record.
+    ImemoType,
+    /// `singleton`, true for singleton classes.
+    Singleton,
     /// Other fields Ruby may write raw: `method`, `real_class_name`.
     RawText,
     Flags,
@@ -58,8 +62,8 @@ known_keys! {
     b"broken" => Other, b"length" => Length, b"size" => Length, b"default" => Other,
     b"ivars" => Other, b"too_complex_shape" => Other, b"complex_shape" => Other,
     b"variation_count" => Other, b"superclass" => Other, b"name" => Name,
-    b"real_class_name" => RawText, b"singleton" => Other, b"struct" => Struct,
-    b"free_immediately" => Other, b"fd" => Other, b"imemo_type" => Other, b"mid" => Other,
+    b"real_class_name" => RawText, b"singleton" => Singleton, b"struct" => Struct,
+    b"free_immediately" => Other, b"fd" => Other, b"imemo_type" => ImemoType, b"mid" => Other,
     b"called_id" => Other, b"receiver_class" => Other, b"node_type" => Other,
     b"references" => References, b"file" => File, b"line" => Line, b"method" => RawText,
     b"generation" => Generation, b"memsize" => Memsize, b"flags" => Flags, b"root" => Root,

@@ -42,6 +42,10 @@ pub struct Record<'a> {
     pub length: Option<u64>,
     /// `struct`: the C type of a DATA object, as written.
     pub struct_name: Option<&'a [u8]>,
+    /// `imemo_type` of an IMEMO record, e.g. `ment`, `iseq`, `constcache`.
+    pub imemo_type: Option<&'a [u8]>,
+    /// `"singleton":true`: a singleton class (Ruby 3.1+).
+    pub singleton: bool,
     /// The whole line, as written (without its newline).
     pub text: &'a [u8],
 }
@@ -258,6 +262,11 @@ impl LineParser {
                 Field::Name => record.name = raw_field(c, &mut recovered)?,
                 Field::Length => record.length = c.unsigned()?,
                 Field::Struct => record.struct_name = raw_field(c, &mut recovered)?,
+                Field::ImemoType => record.imemo_type = string_field(c)?,
+                Field::Singleton => {
+                    record.singleton = c.peek() == Some(b't');
+                    c.skip_value()?;
+                }
                 Field::RawText => {
                     raw_field(c, &mut recovered)?;
                 }
@@ -375,6 +384,19 @@ mod tests {
             let (r, _) = record(line);
             assert_eq!((r.length, r.struct_name), (length, struct_name));
         }
+    }
+
+    #[test]
+    fn imemo_kinds_and_singleton_classes_are_read() {
+        let (r, _) =
+            record(br#"{"address":"0x5", "type":"IMEMO", "imemo_type":"ment", "memsize":48}"#);
+        assert_eq!((r.imemo_type, r.singleton), (Some(&b"ment"[..]), false));
+        let (r, _) = record(
+            br#"{"address":"0x6", "type":"CLASS", "real_class_name":"Module", "singleton":true, "memsize":480}"#,
+        );
+        assert_eq!((r.imemo_type, r.singleton), (None, true));
+        let (r, _) = record(br#"{"address":"0x7", "type":"CLASS", "singleton":false}"#);
+        assert!(!r.singleton);
     }
 
     #[test]

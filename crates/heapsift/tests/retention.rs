@@ -8,7 +8,8 @@ use common::{fixture, heapsift, scratch};
 use serde_json::Value;
 
 /// ROOT -> A; A -> B, C; B -> D; C -> D; D -> E; F unreachable.
-/// A is an Thing (class at 0xc1) allocated at a.rb:1, the others at a.rb:2.
+/// A is a Thing (class at 0xc1, which A keeps alive as the GC does: an
+/// object marks its class) allocated at a.rb:1, the others at a.rb:2.
 const HEAP: &str = r#"{"type":"ROOT", "root":"vm", "references":["0xa"]}
 {"address":"0xc1", "type":"CLASS", "name":"Thing", "memsize":1}
 {"address":"0xa", "type":"OBJECT", "class":"0xc1", "references":["0xb", "0xc", "0x999"], "file":"a.rb", "line":1, "memsize":10}
@@ -39,27 +40,28 @@ fn retained_sizes_follow_the_dominator_tree() {
     let dump = heap_file("retained-objects");
     let report = heapsift(&["retained", &dump, "--format", "json"]).json();
     assert_eq!(report["total_bytes"], 211);
-    assert_eq!(report["reachable"]["objects"], 5);
+    assert_eq!(report["reachable"]["objects"], 6);
     assert_eq!(
         report["unreachable"],
-        serde_json::json!({"objects": 2, "bytes": 61})
+        serde_json::json!({"objects": 1, "bytes": 60})
     );
-    // B does not retain D: C reaches it too. A retains everything.
+    // B does not retain D: C reaches it too. A retains everything, its
+    // class included.
     let addresses: Vec<&str> = column(&report, "address")
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    assert_eq!(addresses, ["0xa", "0xd", "0xe", "0xc", "0xb"]);
+    assert_eq!(addresses, ["0xa", "0xd", "0xe", "0xc", "0xb", "0xc1"]);
     let retained: Vec<u64> = column(&report, "retained_bytes")
         .iter()
         .map(|v| v.as_u64().unwrap())
         .collect();
-    assert_eq!(retained, [150, 90, 50, 30, 20]);
+    assert_eq!(retained, [151, 90, 50, 30, 20, 1]);
     let counts: Vec<u64> = column(&report, "retained_count")
         .iter()
         .map(|v| v.as_u64().unwrap())
         .collect();
-    assert_eq!(counts, [5, 2, 1, 1, 1]);
+    assert_eq!(counts, [6, 2, 1, 1, 1, 1]);
     let first = &report["rows"][0];
     assert_eq!(first["type"], "OBJECT");
     assert_eq!(first["class_name"], "Thing");
@@ -85,7 +87,7 @@ fn groups_count_nested_members_once() {
         .iter()
         .map(|v| v.as_u64().unwrap())
         .collect();
-    assert_eq!(retained, [150, 140]);
+    assert_eq!(retained, [151, 140]);
     let objects: Vec<u64> = column(&report, "objects")
         .iter()
         .map(|v| v.as_u64().unwrap())
@@ -94,7 +96,7 @@ fn groups_count_nested_members_once() {
 
     let report = heapsift(&["retained", &dump, "--by", "class", "--format", "json"]).json();
     assert_eq!(report["rows"][0]["class_name"], "Thing");
-    assert_eq!(report["rows"][0]["retained_bytes"], 150);
+    assert_eq!(report["rows"][0]["retained_bytes"], 151);
     // The text says what each count is: MEMBERS are the group's own.
     let text = heapsift(&["retained", &dump, "--by", "location"]).stdout();
     assert!(
@@ -107,11 +109,11 @@ fn groups_count_nested_members_once() {
         columns,
         ["RETAINED", "OBJECTS", "MEMBERS", "OWN", "ALLOCATED", "AT"]
     );
-    // a.rb:1 is one object (MEMBERS) that keeps 5 alive (OBJECTS); sizes
-    // read "150 B", two words.
+    // a.rb:1 is one object (MEMBERS) that keeps 6 alive (OBJECTS); sizes
+    // read "151 B", two words.
     let row = text.lines().find(|l| l.ends_with("a.rb:1")).unwrap();
     let words: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(words[2..4], ["5", "1"], "{row}");
+    assert_eq!(words[2..4], ["6", "1"], "{row}");
 }
 
 #[test]
@@ -363,6 +365,64 @@ fn a_site_is_found_by_the_end_of_its_path() {
     ])
     .json();
     assert_eq!(one["location"], "app/models/a.rb:1");
+}
+
+#[test]
+fn objects_keep_their_classes_alive_and_singleton_classes_are_named() {
+    // Taken right after GC.start: all but a handful of objects are live,
+    // singleton classes and what only they hold among them.
+    let dump = fixture("rails-small/3.dump.gz");
+    let dump = dump.to_str().unwrap();
+    let report = heapsift(&["retained", dump, "--top", "1", "--format", "json"]).json();
+    let unreachable = report["unreachable"]["objects"].as_u64().unwrap();
+    assert!(unreachable <= 30, "{unreachable} unreachable");
+    let path = heapsift(&["path", dump, "0x7fd331d6e2d0", "--format", "json"]).json();
+    let hops = path["hops"].as_array().unwrap();
+    assert_eq!(hops.last().unwrap()["description"], "#<Class:LeakyCache>");
+    assert!(hops.iter().any(|h| h["description"] == "module LeakyCache"));
+    let by_class = heapsift(&["retained", dump, "--by", "class", "--format", "json"]).json();
+    assert!(
+        column(&by_class, "class_name").contains(&&Value::from("#<Class:LeakyCache>")),
+        "{by_class}"
+    );
+
+    // By hand: the singleton class of an object, an IMEMO by its kind, and
+    // two singleton classes of each other (no Ruby writes that; heapsift
+    // must not loop).
+    let dir = scratch("names");
+    let heap = dir.join("heap.dump");
+    std::fs::write(
+        &heap,
+        concat!(
+            r#"{"type":"ROOT", "root":"vm", "references":["0x1", "0x3", "0x4"]}"#,
+            "\n",
+            r#"{"address":"0x1", "type":"OBJECT", "class":"0x2", "memsize":40}"#,
+            "\n",
+            r#"{"address":"0x2", "type":"CLASS", "singleton":true, "memsize":400}"#,
+            "\n",
+            r#"{"address":"0x3", "type":"IMEMO", "imemo_type":"ment", "memsize":48}"#,
+            "\n",
+            r#"{"address":"0x4", "type":"CLASS", "class":"0x5", "singleton":true, "memsize":400}"#,
+            "\n",
+            r#"{"address":"0x5", "type":"CLASS", "class":"0x4", "singleton":true, "memsize":400}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let heap = heap.to_str().unwrap();
+    let describe = |address: &str| {
+        heapsift(&["show", heap, address, "--format", "json"]).json()["object"]["description"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(describe("0x2"), "#<Class:#<OBJECT 0x1>>");
+    assert_eq!(describe("0x3"), "method entry");
+    assert!(
+        describe("0x4").starts_with("#<Class:#<Class:"),
+        "{}",
+        describe("0x4")
+    );
 }
 
 #[test]
