@@ -171,6 +171,29 @@ impl HeapGraph {
         self.attached.contains_key(&node)
     }
 
+    /// The C type of a DATA object (`VM/thread`, `proc`), as the dump
+    /// names it.
+    pub fn data_type(&self, node: u32) -> Option<Cow<'_, str>> {
+        (self.kind(node) == "DATA")
+            .then(|| self.text(node))
+            .flatten()
+    }
+
+    /// The node of the object at `address` if it has type `kind`: how an
+    /// object is found again in another dump of the same process.
+    pub fn node_of(&self, address: u64, kind: &str) -> Option<u32> {
+        self.node_at(address)
+            .filter(|&node| self.kind(node) == kind)
+    }
+
+    /// The GC roots: the super-root's successors, each with its category.
+    pub fn roots(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.roots
+            .iter()
+            .zip(&self.root_kinds)
+            .map(|(&node, &kind)| (node, self.root_kind_names[kind as usize].as_str()))
+    }
+
     /// The `bytesize` of a STRING or SYMBOL, `length` of an ARRAY or
     /// `size` of a HASH.
     pub fn length(&self, node: u32) -> Option<u64> {

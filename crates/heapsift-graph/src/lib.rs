@@ -15,5 +15,5 @@ mod retention;
 
 pub use build::GraphSink;
 pub use graph::HeapGraph;
-pub use paths::{ObjectDetails, PathGroup, PathHop, RootPath, SharedPaths};
+pub use paths::{ObjectDetails, PathGroup, PathHop, PathTree, RootPath, SharedPaths};
 pub use retention::{DominatorLevel, Grouping, RetainedReport, RetainedRow, Retention, Totals};

@@ -58,12 +58,55 @@ fn path_in(tree: &[u32], super_root: u32, target: u32) -> Option<Vec<u32>> {
     Some(nodes)
 }
 
+/// The shortest paths from the GC roots to every object, found by one
+/// breadth-first search: for the callers that need many paths.
+#[derive(Debug)]
+pub struct PathTree {
+    came_from: Vec<u32>,
+    super_root: u32,
+}
+
+impl PathTree {
+    /// Searches the whole graph once: O(objects + references).
+    pub fn new(graph: &HeapGraph) -> Self {
+        PathTree {
+            came_from: shortest_path_tree(graph, None),
+            super_root: graph.super_root(),
+        }
+    }
+
+    /// The nodes from the first one a root references down to `target`;
+    /// `None` when no root reaches it.
+    pub fn nodes_to(&self, target: u32) -> Option<Vec<u32>> {
+        path_in(&self.came_from, self.super_root, target)
+    }
+
+    /// The path to `target`, as [`RootPath::find`] gives it.
+    pub fn root_path(
+        &self,
+        graph: &HeapGraph,
+        retention: &Retention,
+        target: u32,
+    ) -> Option<RootPath> {
+        RootPath::along(graph, retention, target, self.nodes_to(target)?)
+    }
+}
+
 impl RootPath {
     /// The shortest path (fewest references) from the roots to `target`,
     /// or `None` when no root reaches it.
     pub fn find(graph: &HeapGraph, retention: &Retention, target: u32) -> Option<Self> {
         let tree = shortest_path_tree(graph, Some(target));
         let nodes = path_in(&tree, graph.super_root(), target)?;
+        Self::along(graph, retention, target, nodes)
+    }
+
+    fn along(
+        graph: &HeapGraph,
+        retention: &Retention,
+        target: u32,
+        nodes: Vec<u32>,
+    ) -> Option<Self> {
         Some(RootPath {
             target: format!("{:#x}", graph.address(target)),
             root: graph.root_kind(nodes[0]).unwrap_or("unknown").to_owned(),

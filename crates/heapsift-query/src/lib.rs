@@ -12,6 +12,7 @@ mod generation;
 mod objects;
 mod retained;
 mod series;
+mod suspects;
 mod values;
 
 /// The trait behind every choice a query takes (`--by`), for parsing one
@@ -19,9 +20,11 @@ mod values;
 pub use clap::ValueEnum;
 pub use error::QueryError;
 pub use generation::{GenerationQuery, SummaryQuery};
+pub use heapsift_suspects::DumpTime;
 pub use objects::{PathAnswer, PathQuery, PathTarget, ShowQuery};
 pub use retained::{DominatorQuery, Heap, RetainedQuery};
 pub use series::{DiffQuery, DiffReading, TrendQuery, diff_after};
+pub use suspects::SuspectsQuery;
 pub use values::{
     ChoiceParser, CountParser, GenerationArg, RetainedBy, TrendBy, parse_address_arg, parse_choice,
     parse_count,

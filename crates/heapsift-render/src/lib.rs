@@ -1,7 +1,9 @@
 //! Renderers for heapsift's reports: [`text`] writes heapy's layout byte for
-//! byte, [`retention`] the retention reports as tables, [`json`] every
-//! report's documented JSON shape.
+//! byte, [`retention`] the retention reports as tables, [`suspects`] the
+//! leak suspects as paragraphs, [`json`] every report's documented JSON
+//! shape.
 
 pub mod json;
 pub mod retention;
+pub mod suspects;
 pub mod text;

@@ -148,14 +148,25 @@ pub fn root_path(path: &RootPath, out: &mut impl Write) -> io::Result<()> {
         path.target,
         path.hops.len()
     )?;
-    writeln!(out, "root: {}", path.root)?;
-    for (depth, hop) in path.hops.iter().enumerate() {
+    hops(&path.root, &path.hops, 0, out)
+}
+
+/// The root category, then one hop per line, indented by `indent` and
+/// further as the chain goes down.
+pub(crate) fn hops(
+    root: &str,
+    hops: &[RetainedRow],
+    indent: usize,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    writeln!(out, "{:indent$}root: {root}", "")?;
+    for (depth, hop) in hops.iter().enumerate() {
         writeln!(
             out,
             "{:indent$}-> {}",
             "",
             object_line(hop),
-            indent = 2 * depth
+            indent = indent + 2 * depth
         )?;
     }
     Ok(())

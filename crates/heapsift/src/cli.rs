@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use heapsift_query::{
     ChoiceParser, CountParser, GenerationArg, GenerationQuery, PathQuery, PathTarget, RetainedBy,
-    RetainedQuery, ShowQuery, TrendBy, TrendQuery, parse_address_arg,
+    RetainedQuery, ShowQuery, SuspectsQuery, TrendBy, TrendQuery, parse_address_arg,
 };
 
 use crate::series::DumpFilter;
@@ -50,6 +50,27 @@ pub enum Command {
     ///   heapsift read prod.dump.gz all --lines 20 --format json
     #[command(verbatim_doc_comment)]
     Read(ReadArgs),
+
+    /// Name the leak: the collections where memory accumulates, with their evidence.
+    ///
+    /// Finds the objects under which many similar objects pile up (the Hash
+    /// of a cache, the Array of a callback list) and holding a noticeable
+    /// share of the heap, and says of each who holds it (a class, a module,
+    /// a Thread), why it is alive (its shortest path from the GC roots) and
+    /// what accumulates under it (classes and allocation sites: usually the
+    /// line to fix). With several dumps of one process, oldest first, each
+    /// suspect is measured in every dump: what grows each time comes first,
+    /// big but bounded caches after, marked stable. The allocation tracer's
+    /// table and the threads' stacks are set apart. A store
+    /// (`s3://bucket/prefix/` or a folder) stands for the newest three dumps
+    /// of one process (--last for more; --dyno and --pid to choose).
+    ///
+    /// Examples:
+    ///   heapsift suspects 1.dump.gz 2.dump.gz 3.dump.gz
+    ///   heapsift suspects prod.dump.gz --top 3
+    ///   heapsift suspects s3://acme-heaps/prod/ --dyno web.1 --format json
+    #[command(verbatim_doc_comment)]
+    Suspects(SuspectsArgs),
 
     /// Ask the heapsift agents in a running app to dump their heaps.
     ///
@@ -333,6 +354,37 @@ impl TrendArgs {
             by: self.by,
             top: self.top,
         }
+    }
+}
+
+/// Arguments of `heapsift suspects`.
+#[derive(Debug, Args)]
+pub struct SuspectsArgs {
+    /// The dumps of one process, oldest first: files, `-`, `s3://` URLs,
+    /// or a store (`s3://bucket/prefix/` or a folder), which stands for
+    /// the newest dumps of one process.
+    #[arg(value_name = "DUMP", required = true)]
+    pub dumps: Vec<OsString>,
+
+    /// How many suspects.
+    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_TOP, value_parser = CountParser("top"))]
+    pub top: usize,
+
+    /// With a store: how many of its newest dumps.
+    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_LAST, value_parser = CountParser("last"))]
+    pub last: usize,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl SuspectsArgs {
+    /// The query the arguments ask.
+    pub fn query(&self) -> SuspectsQuery {
+        SuspectsQuery { top: self.top }
     }
 }
 

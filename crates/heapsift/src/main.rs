@@ -19,6 +19,7 @@ mod scan;
 mod series;
 mod serve;
 mod signal;
+mod suspects;
 mod trend;
 
 use std::process::ExitCode;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
     });
     let result = match cli.command {
         cli::Command::Read(args) => read::run(&args),
+        cli::Command::Suspects(args) => suspects::run(&args),
         cli::Command::Signal(args) => signal::run(&args),
         cli::Command::List(args) => list::run(&args),
         cli::Command::Fetch(args) => fetch::run(&args),

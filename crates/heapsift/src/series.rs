@@ -5,7 +5,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
-use heapsift_store::{Location, StoreError, StoredDump, list, stat};
+use heapsift_store::{DumpKey, Location, StoreError, StoredDump, list, stat};
 
 use crate::failure::Failure;
 
@@ -71,6 +71,24 @@ impl SeriesDump {
     /// The name to show for it.
     pub fn name(&self) -> String {
         self.input.to_string_lossy().into_owned()
+    }
+
+    /// When it was taken, where that is known: the agent's key, else the
+    /// file's or object's modification time (`None` for stdin, or when
+    /// that can't be read).
+    pub fn known_time(&self) -> Option<String> {
+        self.time.clone().or_else(|| {
+            let key = self.input.to_str().and_then(DumpKey::parse);
+            key.map(|key| key.time)
+                .or_else(|| capture_time(&self.input).ok())
+        })
+    }
+
+    /// The process that took it, from a key in the agent's layout:
+    /// `(dyno, pid)`.
+    pub fn process(&self) -> Option<(String, u32)> {
+        let key = DumpKey::parse(self.input.to_str()?)?;
+        Some((key.dyno, key.pid))
     }
 }
 

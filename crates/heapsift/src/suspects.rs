@@ -1,0 +1,58 @@
+//! `heapsift suspects DUMP...`.
+
+use heapsift_query::DumpTime;
+use heapsift_render::suspects::suspects_report;
+
+use crate::cli::SuspectsArgs;
+use crate::failure::Failure;
+use crate::heap::load;
+use crate::print::print;
+use crate::series::{SeriesDump, SeriesOrder, resolve};
+
+pub fn run(args: &SuspectsArgs) -> Result<(), Failure> {
+    let series = chosen_dumps(args)?;
+    let query = args.query();
+    let threads = args.common.threads;
+    let (last, earlier) = series.split_last().expect("resolve gives a dump or more");
+    // The last dump's collections are the suspects; each earlier dump is
+    // read after it to measure them, so only one graph is held at a time.
+    let analysis = query.analyse(&load(&last.input, threads)?);
+    let mut measures = Vec::with_capacity(earlier.len());
+    for dump in earlier {
+        measures.push(query.measure(&analysis, &load(&dump.input, threads)?));
+    }
+    let dumps: Vec<DumpTime> = series
+        .iter()
+        .map(|dump| DumpTime {
+            name: dump.name(),
+            time: dump.known_time(),
+        })
+        .collect();
+    let report = query.report(&dumps, analysis, &measures);
+    print(args.common.format, &report, suspects_report)
+}
+
+/// The dumps as given; a store's, only the newest `--last` of one process
+/// (the newest dump's, unless --dyno or --pid choose), named on stderr
+/// since the user did not name them.
+fn chosen_dumps(args: &SuspectsArgs) -> Result<Vec<SeriesDump>, Failure> {
+    let mut series = resolve(&args.dumps, &args.filter.filter(), SeriesOrder::Given)?;
+    if !series.iter().any(|dump| dump.listed) {
+        return Ok(series);
+    }
+    let newest = series.last().and_then(SeriesDump::process);
+    if let Some(process) = &newest {
+        series.retain(|dump| dump.process().as_ref() == Some(process));
+    }
+    let keep = args.last.max(1);
+    series.drain(..series.len().saturating_sub(keep));
+    let names: Vec<String> = series.iter().map(SeriesDump::name).collect();
+    match newest {
+        Some((dyno, pid)) => eprintln!(
+            "heapsift: suspects of {dyno} pid {pid} in {}",
+            names.join(" ")
+        ),
+        None => eprintln!("heapsift: suspects in {}", names.join(" ")),
+    }
+    Ok(series)
+}

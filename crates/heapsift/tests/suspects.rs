@@ -1,0 +1,176 @@
+//! `heapsift suspects`: the leak named, on the rails example and on four
+//! kinds of leak that Ruby writes during the test, each beside a bounded
+//! cache bigger than the leak at first.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{heapsift, rails, scratch};
+use serde_json::Value;
+
+/// The suspect whose collection is at `address`, if any.
+fn suspect<'a>(report: &'a Value, address: &str) -> Option<&'a Value> {
+    report["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["address"] == address || s["accumulation_point"]["address"] == address)
+}
+
+fn rank(suspect: &Value) -> u64 {
+    suspect["rank"].as_u64().unwrap()
+}
+
+#[test]
+fn the_rails_leak_is_suspect_one_and_the_tracer_is_set_apart() {
+    let dumps = [rails(1), rails(2), rails(3)];
+    let report = heapsift(&[
+        "suspects", &dumps[0], &dumps[1], &dumps[2], "--format", "json",
+    ])
+    .json();
+    let first = &report["suspects"][0];
+    assert_eq!(first["rank"], 1);
+    assert_eq!(first["growing"], true, "{first}");
+    assert_eq!(first["accumulation_point"]["address"], "0x7fd331d6e5f0");
+    assert_eq!(first["owner"]["description"], "module LeakyCache");
+    let accumulated = first["accumulated"].to_string();
+    assert!(
+        accumulated.contains("\"Repo\"") && accumulated.contains("persistence.rb:403"),
+        "{accumulated}"
+    );
+    // Measured in each dump, and growing in each.
+    let bytes: Vec<u64> = first["retained_bytes_per_dump"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap())
+        .collect();
+    assert_eq!(bytes.len(), 3);
+    assert!(bytes.windows(2).all(|w| w[1] > w[0]), "{bytes:?}");
+    assert_eq!(
+        *bytes.last().unwrap(),
+        first["retained_bytes"].as_u64().unwrap()
+    );
+    // The path ends at the collection, through its owner.
+    let path: Vec<&str> = first["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hop| hop["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(path.last(), Some(&"0x7fd331d6e5f0"));
+    assert!(path.contains(&"0x7fd331d6e870"), "{path:?}");
+    // The tracer's table: its cost said, not a suspect.
+    let tracer = "0x7fd331d6e0f0";
+    assert!(suspect(&report, tracer).is_none());
+    let excluded = report["excluded"].as_array().unwrap();
+    assert!(
+        excluded.iter().any(|e| e["address"] == tracer),
+        "{excluded:?}"
+    );
+    let share = report["tracing"]["share"].as_f64().unwrap();
+    assert!(share > 0.2 && share < 0.3, "{share}");
+
+    // The text says it in words.
+    let text = heapsift(&["suspects", &dumps[0], &dumps[1], &dumps[2]]).stdout();
+    assert!(text.contains("#1  growing  Hash (100 entries)"), "{text}");
+    assert!(text.contains("held by module LeakyCache"), "{text}");
+    assert!(text.contains("Tracing allocations: 8.0 MB"), "{text}");
+    // One dump alone: no growth to tell, the leak still first.
+    let alone = heapsift(&["suspects", &dumps[2], "--format", "json"]).json();
+    assert_eq!(alone["suspects"][0]["address"], "0x7fd331d6e5f0");
+    assert_eq!(alone["suspects"][0]["growing"], Value::Null);
+}
+
+/// Runs `tests/workloads/leaks.rb KIND` and returns its three dumps and
+/// the addresses of its leak and its cache.
+fn leaking_app(kind: &str) -> ([String; 3], String, String) {
+    let dir = scratch(&format!("leak-{kind}"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/workloads/leaks.rb");
+    let output = Command::new("ruby")
+        .arg(&script)
+        .arg(kind)
+        .arg(&dir)
+        .output()
+        .expect("these tests need Ruby: apt-get install ruby");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let addresses: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("addresses.json")).unwrap())
+            .unwrap();
+    let dump = |n: u32| dir.join(format!("{n}.dump")).to_str().unwrap().to_owned();
+    (
+        [dump(1), dump(2), dump(3)],
+        addresses["leak"].as_str().unwrap().to_owned(),
+        addresses["cache"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The leak grows and ranks first or second over three dumps, the cache
+/// below it and stable; the last dump alone has the leak in its top 3.
+/// Returns the leak's suspect over the three dumps.
+fn leak_is_found(kind: &str) -> Value {
+    let (dumps, leak, cache) = leaking_app(kind);
+    let report = heapsift(&[
+        "suspects", &dumps[0], &dumps[1], &dumps[2], "--format", "json",
+    ])
+    .json();
+    let found =
+        suspect(&report, &leak).unwrap_or_else(|| panic!("{kind}: no suspect {leak}: {report}"));
+    assert!(rank(found) <= 2, "{kind}: {found}");
+    assert_eq!(found["growing"], true, "{kind}: {found}");
+    let noise = suspect(&report, &cache).unwrap_or_else(|| panic!("{kind}: no cache {cache}"));
+    assert!(rank(noise) > rank(found), "{kind}: cache {noise}");
+    assert_eq!(noise["growing"], false, "{kind}: cache {noise}");
+    // The cache was the bigger at first: the order is growth's, not size's.
+    let first = |s: &Value| s["retained_bytes_per_dump"][0].as_u64().unwrap();
+    assert!(first(noise) > first(found), "{kind}: {noise} {found}");
+
+    let alone = heapsift(&["suspects", &dumps[2], "--format", "json"]).json();
+    let found_alone = suspect(&alone, &leak).unwrap_or_else(|| panic!("{kind}: alone {alone}"));
+    assert!(rank(found_alone) <= 3, "{kind}: {found_alone}");
+    found.clone()
+}
+
+#[test]
+fn callbacks_kept_in_a_global_list() {
+    let leak = leak_is_found("callbacks");
+    let accumulated = leak["accumulated"].to_string();
+    assert!(accumulated.contains("\"Proc\""), "{accumulated}");
+    assert!(accumulated.contains("leaks.rb:"), "{accumulated}");
+}
+
+#[test]
+fn memoization_without_a_bound() {
+    let leak = leak_is_found("memoize");
+    assert_eq!(leak["owner"]["description"], "class PriceCalculator");
+}
+
+#[test]
+fn thread_locals_that_pile_up() {
+    let leak = leak_is_found("thread_locals");
+    let owner = leak["owner"]["description"].as_str().unwrap();
+    assert!(owner.starts_with("Thread"), "{owner}");
+}
+
+#[test]
+fn a_constant_of_a_singleton_class() {
+    // `class << self; HANDLERS = {}`: named by that class, not as an IMEMO.
+    let leak = leak_is_found("singleton_constant");
+    assert_eq!(leak["owner"]["description"], "#<Class:Registry>");
+}
+
+#[test]
+fn bad_input_is_one_line() {
+    let dir = scratch("suspects-bad");
+    let missing = dir.join("missing.dump");
+    heapsift(&["suspects", missing.to_str().unwrap()])
+        .fails(2)
+        .assert_contains("missing.dump");
+    heapsift(&["suspects", &rails(3), "--top", "many"]).usage_error();
+}
