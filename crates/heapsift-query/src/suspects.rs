@@ -1,5 +1,7 @@
 //! `suspects` and `/api/suspects`: the leak, named, with its evidence.
 
+use std::borrow::Borrow;
+
 use heapsift_suspects::{Analysis, DumpTime, Measure, SuspectsReport};
 
 use crate::Heap;
@@ -23,24 +25,27 @@ impl SuspectsQuery {
     /// otherwise: the three-dump technique.
     pub const DEFAULT_LAST: usize = 3;
 
-    /// The suspects of the series' last dump.
-    pub fn analyse(&self, last: &Heap) -> Analysis {
-        Analysis::of(&last.graph, &last.retention)
-    }
-
-    /// The suspects' sizes in an earlier dump.
-    pub fn measure(&self, analysis: &Analysis, earlier: &Heap) -> Vec<Option<Measure>> {
-        analysis.measure(&earlier.graph, &earlier.retention)
-    }
-
-    /// The report: `earlier` holds the measures of each dump before the
-    /// last, in order.
-    pub fn report(
+    /// The report of a series of `dumps` (one or more), whose heaps
+    /// `heap(i)` gives: asked for the last first, then each earlier one in
+    /// order, so that a caller reading them from disk holds one at a time.
+    pub fn run<H: Borrow<Heap>, E>(
         &self,
         dumps: &[DumpTime],
-        last: Analysis,
-        earlier: &[Vec<Option<Measure>>],
-    ) -> SuspectsReport {
-        SuspectsReport::new(dumps, last, earlier, self.top)
+        mut heap: impl FnMut(usize) -> Result<H, E>,
+    ) -> Result<SuspectsReport, E> {
+        let last = dumps.len().saturating_sub(1);
+        let analysis = {
+            // Dropped before the earlier dumps are asked for.
+            let last = heap(last)?;
+            let last = last.borrow();
+            Analysis::of(&last.graph, &last.retention)
+        };
+        let mut earlier: Vec<Vec<Option<Measure>>> = Vec::with_capacity(last);
+        for i in 0..last {
+            let heap = heap(i)?;
+            let heap = heap.borrow();
+            earlier.push(analysis.measure(&heap.graph, &heap.retention));
+        }
+        Ok(SuspectsReport::new(dumps, analysis, &earlier, self.top))
     }
 }

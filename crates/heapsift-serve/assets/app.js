@@ -115,13 +115,15 @@ function objectLink(d, row) {
   return h("a", { href: `#/d/${d}/obj/${row.address}`, class: "object" }, row.description);
 }
 
+// d: the dump whose pages are shown, or "suspects" on the front page.
 function setNav(d) {
+  const front = h("a", { href: "#/", class: d === "suspects" ? "current" : null }, "suspects");
   const links = dumps.map((dump) =>
     h("a", { href: `#/d/${dump.id}`, title: dump.name, class: dump.id === d ? "current" : null }, dump.label),
   );
   // Trend and diff compare dumps: with one, there is nothing to compare.
   const comparisons = dumps.length > 1 ? [h("a", { href: "#/trend" }, "trend"), h("a", { href: "#/diff" }, "diff")] : [];
-  fill(document.getElementById("nav"), links, comparisons);
+  fill(document.getElementById("nav"), front, links, comparisons);
 }
 
 // A table whose columns sort on a click and whose rows a text box filters.
@@ -512,6 +514,57 @@ async function diffPage(query) {
   ];
 }
 
+// The front page: the leak suspects of the loaded dumps, as
+// `heapsift suspects` gives them (the last dump's collections, measured in
+// every dump, growing ones first).
+async function suspectsPage() {
+  const report = await api("suspects");
+  const last = dumps.length - 1;
+  const tracing = report.tracing
+    ? [" Tracing allocations takes ", size(report.tracing.bytes), ` (${share(report.tracing.bytes, report.reachable.bytes)}), set apart below.`]
+    : null;
+  const excluded = report.excluded.map((e) =>
+    h("li", {}, h("a", { href: `#/d/${last}/obj/${e.address}`, class: "object" }, e.description), " ", size(e.retained_bytes), `: ${e.reason}`));
+  return [
+    h("h1", {}, dumps.length > 1 ? `Leak suspects in ${count(dumps.length)} dumps` : "Leak suspects"),
+    h("p", { class: "hint" }, "Reachable heap of the last dump: ", size(report.reachable.bytes), ` in ${objects(report.reachable.objects)}.`, tracing),
+    report.suspects.length === 0 ? h("p", {}, "No collection holds a noticeable share of the heap.") : null,
+    h("ol", { id: "suspects", class: "suspects" }, report.suspects.map((suspect) => suspectItem(last, suspect, report.reachable.bytes))),
+    excluded.length ? [h("h2", {}, "Set apart: not the app's data"), h("ul", { class: "objects" }, excluded)] : null,
+  ];
+}
+
+function suspectItem(d, suspect, reachable) {
+  const verdict = suspect.growing === null ? null
+    : h("span", { class: suspect.growing ? "growing" : "stable" }, suspect.growing ? "growing" : "stable");
+  return h("li", { class: "suspect" },
+    h("h2", {}, `#${suspect.rank} `, verdict, " ", objectLink(d, suspect.accumulation_point), " ",
+      size(suspect.retained_bytes), ` (${share(suspect.retained_bytes, reachable)})`),
+    suspect.retained_bytes_per_dump ? perDump(suspect.retained_bytes_per_dump) : null,
+    h("p", { class: "summary" }, prose(suspect.summary)),
+    h("p", {}, dumpLink(d, `tree/${suspect.address}`, "what it retains"), " · ",
+      dumpLink(d, `obj/${suspect.address}`, "its object page")),
+    h("ol", { class: "path" }, h("li", { class: "root" }, `root: ${suspect.root}`), suspect.path.map((hop) => objectItem(d, hop))));
+}
+
+// Text whose file paths break only after a slash, as in the tables.
+function prose(text) {
+  return text.split(/( )/).map((word) => (word.includes("/") ? filePath(word) : word));
+}
+
+// A small bar chart of a suspect's retained size in each dump.
+function perDump(values) {
+  const width = 24, gap = 6, height = 40;
+  const top = Math.max(1, ...values);
+  const bars = values.map((value, i) => {
+    const tall = Math.max(1, (height * value) / top);
+    return svg("rect", { class: "bar", x: i * (width + gap), y: height - tall, width, height: tall },
+      svg("title", {}, `dump ${i + 1}: ${bytes(value)}`));
+  });
+  return svg("svg", { class: "per-dump", width: values.length * (width + gap), height, role: "img",
+    "aria-label": "retained size per dump" }, bars);
+}
+
 // Bumped by each navigation: an answer that arrives after the user moved
 // on is dropped rather than drawn over the newer page.
 let navigation = 0;
@@ -525,12 +578,14 @@ async function route() {
   let d = 0;
   if (parts[0] === "d") d = Number(parts[1]);
   const rest = parts[0] === "d" ? parts.slice(2) : parts;
-  setNav(parts[0] === "d" || parts.length === 0 ? d : -1);
+  const front = parts.length === 0 || parts[0] === "suspects";
+  setNav(front ? "suspects" : parts[0] === "d" ? d : -1);
   fill(main, h("p", { class: "loading" }, "Loading…"));
   try {
     if (!dumps[d]) throw new Error(`No such dump: #/${path}`);
     let content;
-    if (rest[0] === "trend") content = await trendPage(rest[1] || "location");
+    if (front) content = await suspectsPage();
+    else if (rest[0] === "trend") content = await trendPage(rest[1] || "location");
     else if (rest[0] === "diff") content = await diffPage(query || "");
     else if (rest[0] === "gen") content = await generation(d, rest[1] || "all");
     else if (rest[0] === "obj") content = await objectPage(d, rest[1]);

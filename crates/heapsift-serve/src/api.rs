@@ -4,7 +4,8 @@
 //! defaults, checks and messages are the CLI's.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::convert::Infallible;
+use std::sync::{Arc, PoisonError};
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,10 +14,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use heapsift_graph::{DominatorLevel, ObjectDetails, RetainedReport, RootPath};
 use heapsift_query::{
-    DominatorQuery, GenerationArg, GenerationQuery, PathQuery, QueryError, RetainedQuery,
-    ShowQuery, TrendBy, TrendQuery, ValueEnum, parse_address_arg, parse_choice, parse_count,
+    DominatorQuery, DumpTime, GenerationArg, GenerationQuery, PathQuery, QueryError, RetainedQuery,
+    ShowQuery, SuspectsQuery, TrendBy, TrendQuery, ValueEnum, parse_address_arg, parse_choice,
+    parse_count,
 };
 use heapsift_reports::{DiffReport, GenerationReport, GenerationSummary, TrendReport};
+use heapsift_suspects::SuspectsReport;
 use serde::Serialize;
 
 use crate::reread::{self, record_line};
@@ -86,6 +89,7 @@ pub(crate) fn routes(served: Arc<Served>) -> Router {
         .route("/api/dumps/{dump}/dominators", get(dominators))
         .route("/api/dumps/{dump}/objects/{address}", get(object))
         .route("/api/dumps/{dump}/objects/{address}/path", get(object_path))
+        .route("/api/suspects", get(suspects))
         .route("/api/trend", get(trend))
         .route("/api/diff", get(diff))
         .route(
@@ -241,6 +245,50 @@ async fn object_path(
         Ok(Json(PathQuery::root_path(&dump.heap, address)?))
     })
     .await
+}
+
+async fn suspects(
+    State(served): State<Arc<Served>>,
+    Query(params): Params,
+) -> Answer<SuspectsReport> {
+    off_runtime(move || {
+        let query = SuspectsQuery {
+            top: number(&params, "top", SuspectsQuery::DEFAULT_TOP)?,
+        };
+        Ok(Json(suspects_of(&served, &query)))
+    })
+    .await
+}
+
+/// The suspects of the loaded dumps as a series, in the order given, made
+/// once for each `top`.
+fn suspects_of(served: &Served, query: &SuspectsQuery) -> SuspectsReport {
+    let made = served
+        .suspects
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&query.top)
+        .cloned();
+    if let Some(report) = made {
+        return report;
+    }
+    let dumps: Vec<DumpTime> = served
+        .dumps
+        .iter()
+        .map(|dump| DumpTime {
+            name: dump.name.clone(),
+            time: dump.time.clone(),
+        })
+        .collect();
+    let report = query
+        .run(&dumps, |i| Ok::<_, Infallible>(&served.dumps[i].heap))
+        .unwrap_or_else(|never| match never {});
+    served
+        .suspects
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(query.top, report.clone());
+    report
 }
 
 async fn trend(State(served): State<Arc<Served>>, Query(params): Params) -> Answer<TrendReport> {

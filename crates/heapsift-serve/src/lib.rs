@@ -32,6 +32,7 @@ use heapsift_reports::{
     IdentitySink, SummarySink, TrendGrouping, TrendSink,
 };
 use heapsift_scan::RecordSink;
+use heapsift_suspects::SuspectsReport;
 
 pub use guard::{check_address, new_token};
 
@@ -46,6 +47,8 @@ pub struct LoadedDump {
     pub name: String,
     /// What to read it again from (a path or an `s3://` URL).
     pub input: OsString,
+    /// When it was taken, if known (`YYYY-MM-DDTHH:MM:SS.sssZ`).
+    pub time: Option<String>,
     /// Objects and memory per generation (`read DUMP`).
     pub summary: GenerationSummary,
     /// The report of every generation and of `all` (`read DUMP GEN`).
@@ -102,9 +105,9 @@ impl RecordSink for PageSinks {
 }
 
 impl LoadedDump {
-    /// The dump read from `input`, from its heap and the sinks of its
-    /// reading.
-    pub fn new(input: OsString, heap: Heap, sinks: Vec<PageSinks>) -> Self {
+    /// The dump read from `input` (taken at `time`, if known), from its
+    /// heap and the sinks of its reading.
+    pub fn new(input: OsString, time: Option<String>, heap: Heap, sinks: Vec<PageSinks>) -> Self {
         let mut summaries = Vec::with_capacity(sinks.len());
         let mut generations = Vec::with_capacity(sinks.len());
         let mut by_location = Vec::with_capacity(sinks.len());
@@ -120,6 +123,7 @@ impl LoadedDump {
         LoadedDump {
             name: input.to_string_lossy().into_owned(),
             input,
+            time,
             summary: GenerationSummary::from_sinks(summaries),
             generations: GenerationReports::from_sinks(generations, KEPT_LINES),
             heap,
@@ -140,6 +144,8 @@ pub struct Served {
     token: Option<String>,
     /// Diffs made so far: each reads a dump again, so it is made once.
     diffs: Mutex<HashMap<DiffKey, DiffReport>>,
+    /// Suspects reports made so far, by how many suspects they keep.
+    suspects: Mutex<HashMap<usize, SuspectsReport>>,
 }
 
 /// The dumps of a diff, by number: before, after, retained.
@@ -154,6 +160,7 @@ impl Served {
             threads,
             token,
             diffs: Mutex::new(HashMap::new()),
+            suspects: Mutex::new(HashMap::new()),
         }
     }
 }

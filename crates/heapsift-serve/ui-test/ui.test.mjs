@@ -221,6 +221,24 @@ function emptyColumns(selector, on = page) {
 // Sizes read as heapsift's CLI prints them: "568 B", "54.4 KB", "3.2 MB".
 const size = /^\d+(\.\d)? (B|KB|MB|GB|TB)$/;
 
+test("the front page names the leak, and a click opens its object", async () => {
+  await visit("#/");
+  const first = page.locator("#suspects > li").first();
+  const heading = await first.locator("h2").textContent();
+  assert.match(heading, /^#1 growing Hash \(100 entries\)/);
+  assert.match(await first.locator(".summary").textContent(), /held by module LeakyCache/);
+  // Its size in each of the three dumps, growing.
+  assert.equal(await first.locator("svg.per-dump rect").count(), 3);
+  // The tracer's table is set apart, not a suspect.
+  assert.doesNotMatch(await page.textContent("#suspects"), /allocation_info_tracer/);
+  assert.match(await page.textContent("main"), /Set apart/);
+  await first.locator("h2 a.object").click();
+  await ready("#/d/2/obj/0x7fd331d6e5f0");
+  assert.equal(await page.textContent("h1"), "Hash (100 entries)");
+  await page.waitForSelector("#path li.root");
+  assert.match(await page.textContent("#path"), /module LeakyCache/);
+});
+
 test("the overview of 3.dump.gz shows generations, top sites and retainers", async () => {
   await visit("#/d/2");
   const main = await page.textContent("main");
@@ -233,8 +251,8 @@ test("the overview of 3.dump.gz shows generations, top sites and retainers", asy
 test("the nav names each dump by its file name, the full path on hover", async () => {
   await visit("#/d/2");
   const links = page.locator("#nav a");
-  assert.deepEqual(await links.allTextContents(), ["1.dump.gz", "2.dump.gz", "3.dump.gz", "trend", "diff"]);
-  const titles = await links.evaluateAll((as) => as.slice(0, 3).map((a) => a.title));
+  assert.deepEqual(await links.allTextContents(), ["suspects", "1.dump.gz", "2.dump.gz", "3.dump.gz", "trend", "diff"]);
+  const titles = await links.evaluateAll((as) => as.slice(1, 4).map((a) => a.title));
   assert.deepEqual(titles, [1, 2, 3].map((n) => `${examples}/${n}.dump.gz`));
   // Two dumps of the same file name are told apart by their folders (as
   // few as it takes), the same file given twice by its place in the list.
@@ -364,11 +382,11 @@ test("no page of the three dumps shows null, undefined or NaN, or cuts a number 
   // Narrow, as a window beside an editor: long paths must wrap, at a "/".
   await page.setViewportSize({ width: 700, height: 1000 });
   try {
-    const kinds = await crawl(three, ["#/d/2", "#/d/2/retained"], async (route) => {
+    const kinds = await crawl(three, ["#/", "#/d/2", "#/d/2/retained"], async (route) => {
       assert.deepEqual(await strayText(page), [], route);
       assert.deepEqual(await cutTokens(page), [], route);
     });
-    for (const kind of ["#/d/N", "#/d/N/gen/G", "#/d/N/retained", "#/d/N/retained/class", "#/d/N/retained/location",
+    for (const kind of ["#/", "#/d/N", "#/d/N/gen/G", "#/d/N/retained", "#/d/N/retained/class", "#/d/N/retained/location",
       "#/d/N/tree", "#/d/N/tree/ADDR", "#/d/N/obj/ADDR", "#/trend", "#/diff"]) {
       assert.ok(kinds.includes(kind), `${kind} not visited: ${kinds.join(" ")}`);
     }
@@ -378,16 +396,16 @@ test("no page of the three dumps shows null, undefined or NaN, or cuts a number 
 });
 
 test("with one dump, no page shows null (nor nullnull), however many generations", async () => {
-  const kinds = await crawl(lone, ["#/d/0"], async (route) => {
+  const kinds = await crawl(lone, ["#/", "#/d/0"], async (route) => {
     assert.deepEqual(await strayText(lone.page), [], route);
   });
-  for (const kind of ["#/d/N", "#/d/N/gen/G", "#/d/N/retained/class", "#/d/N/retained/location",
+  for (const kind of ["#/", "#/d/N", "#/d/N/gen/G", "#/d/N/retained/class", "#/d/N/retained/location",
     "#/d/N/tree", "#/d/N/tree/ADDR", "#/d/N/obj/ADDR"]) {
     assert.ok(kinds.includes(kind), `${kind} not visited: ${kinds.join(" ")}`);
   }
   // Nothing to compare one dump with: no trend, no diff.
   await visit("#/d/0", lone);
-  assert.deepEqual(await lone.page.locator("#nav a").allTextContents(), ["many-generations.dump"]);
+  assert.deepEqual(await lone.page.locator("#nav a").allTextContents(), ["suspects", "many-generations.dump"]);
   // 50 bars, and fewer generation numbers under them, each a number.
   const chart = lone.page.locator("figure.histogram").first();
   assert.equal(await chart.locator(".bar").count(), 50);

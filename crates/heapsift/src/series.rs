@@ -77,11 +77,7 @@ impl SeriesDump {
     /// file's or object's modification time (`None` for stdin, or when
     /// that can't be read).
     pub fn known_time(&self) -> Option<String> {
-        self.time.clone().or_else(|| {
-            let key = self.input.to_str().and_then(DumpKey::parse);
-            key.map(|key| key.time)
-                .or_else(|| capture_time(&self.input).ok())
-        })
+        self.time.clone().or_else(|| known_time(&self.input))
     }
 
     /// The process that took it, from a key in the agent's layout:
@@ -147,6 +143,13 @@ pub fn resolve(
         series.sort_by(|a, b| a.time.cmp(&b.time));
     }
     Ok(series)
+}
+
+/// When the dump named `input` was taken, where that is known: the agent's
+/// key, else the file's or object's modification time.
+pub fn known_time(input: &OsStr) -> Option<String> {
+    let key = input.to_str().and_then(DumpKey::parse);
+    key.map(|key| key.time).or_else(|| capture_time(input).ok())
 }
 
 /// The store an argument names, if it names one: an `s3://` URL ending in

@@ -9,6 +9,7 @@ use heapsift_serve::{LoadedDump, PageSinks, Served, check_address, new_token, se
 use crate::cli::ServeArgs;
 use crate::failure::Failure;
 use crate::heap::load_with;
+use crate::series::known_time;
 
 pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     check_address(args.addr, args.allow_remote).map_err(Failure::BadInput)?;
@@ -49,7 +50,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
 /// Reads one dump with everything the pages need, in one pass.
 fn load(dump: &OsString, threads: usize) -> Result<LoadedDump, Failure> {
     let (heap, sinks) = load_with(dump, threads, PageSinks::default)?;
-    Ok(LoadedDump::new(dump.clone(), heap, sinks))
+    Ok(LoadedDump::new(dump.clone(), known_time(dump), heap, sinks))
 }
 
 /// Opens `url` in the desktop's browser; says so when it can't.

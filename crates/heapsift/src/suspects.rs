@@ -11,16 +11,6 @@ use crate::series::{SeriesDump, SeriesOrder, resolve};
 
 pub fn run(args: &SuspectsArgs) -> Result<(), Failure> {
     let series = chosen_dumps(args)?;
-    let query = args.query();
-    let threads = args.common.threads;
-    let (last, earlier) = series.split_last().expect("resolve gives a dump or more");
-    // The last dump's collections are the suspects; each earlier dump is
-    // read after it to measure them, so only one graph is held at a time.
-    let analysis = query.analyse(&load(&last.input, threads)?);
-    let mut measures = Vec::with_capacity(earlier.len());
-    for dump in earlier {
-        measures.push(query.measure(&analysis, &load(&dump.input, threads)?));
-    }
     let dumps: Vec<DumpTime> = series
         .iter()
         .map(|dump| DumpTime {
@@ -28,7 +18,10 @@ pub fn run(args: &SuspectsArgs) -> Result<(), Failure> {
             time: dump.known_time(),
         })
         .collect();
-    let report = query.report(&dumps, analysis, &measures);
+    let threads = args.common.threads;
+    let report = args
+        .query()
+        .run(&dumps, |i| load(&series[i].input, threads))?;
     print(args.common.format, &report, suspects_report)
 }
 

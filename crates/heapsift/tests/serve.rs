@@ -117,6 +117,11 @@ fn the_api_answers_with_the_clis_json() {
             "/api/diff?before=0&after=1".into(),
             vec!["diff", &one, &two],
         ),
+        ("/api/suspects".into(), vec!["suspects", &one, &two, &three]),
+        (
+            "/api/suspects?top=1".into(),
+            vec!["suspects", &one, &two, &three, "--top", "1"],
+        ),
     ];
     for (path, args) in &pairs {
         assert_eq!(server.json(path), cli_json(args), "{path}");
