@@ -166,6 +166,57 @@ fn a_constant_of_a_singleton_class() {
 }
 
 #[test]
+fn a_store_stands_for_the_newest_dumps_of_one_process() {
+    // Process 7 took the three rails dumps an hour apart, after an older
+    // one; process 8, another worker, took one in between.
+    let dir = scratch("suspects-store");
+    let put = |time: &str, pid: u32, n: u32| {
+        let path = dir.join(format!(
+            "web.1/2026-11-27T{time}:00:00.000Z-process:{pid}-heap.dump.gz"
+        ));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::copy(rails(n), &path).unwrap();
+    };
+    put("09", 7, 3);
+    put("10", 7, 1);
+    put("11", 7, 2);
+    put("11", 8, 3);
+    put("12", 7, 3);
+    let store = dir.to_str().unwrap();
+    let run = heapsift(&["suspects", store, "--format", "json"]);
+    let output = run.succeeds();
+    assert!(
+        output.stderr_text().contains("web.1 pid 7"),
+        "{}",
+        output.stderr_text()
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let hours: Vec<&str> = report["dumps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let name = d.as_str().unwrap();
+            assert!(name.contains("-process:7-"), "{name}");
+            &name[name.len() - 36..name.len() - 34]
+        })
+        .collect();
+    assert_eq!(hours, ["10", "11", "12"]);
+    let first = &report["suspects"][0];
+    assert_eq!(first["growing"], true);
+    // Taken an hour apart: the growth has a rate.
+    let bytes = first["retained_bytes_per_dump"].as_array().unwrap();
+    let gained = bytes[2].as_f64().unwrap() - bytes[0].as_f64().unwrap();
+    let per_hour = first["growth_bytes_per_hour"].as_f64().unwrap();
+    assert!((per_hour - gained / 2.0).abs() < 1.0, "{per_hour} {gained}");
+    // --last takes more; --pid another process.
+    let four = heapsift(&["suspects", store, "--last", "4", "--format", "json"]).json();
+    assert_eq!(four["dumps"].as_array().unwrap().len(), 4);
+    let other = heapsift(&["suspects", store, "--pid", "8", "--format", "json"]).json();
+    assert_eq!(other["dumps"].as_array().unwrap().len(), 1);
+}
+
+#[test]
 fn bad_input_is_one_line() {
     let dir = scratch("suspects-bad");
     let missing = dir.join("missing.dump");
