@@ -14,8 +14,9 @@ use crate::series::DumpFilter;
 ///
 /// heapsift reads heap dumps written by Ruby's `ObjectSpace.dump_all`
 /// (Ruby 2.1 to 4.0; plain, gzip or zstd; a path, `-` for stdin, or
-/// s3://bucket/key), prints heapy-compatible reports fast (read, diff),
-/// explains what keeps memory alive (retained, path, show) and what grows
+/// s3://bucket/key), names the leak with its evidence (suspects), prints
+/// heapy-compatible reports fast (read, diff), explains what keeps memory
+/// alive (retained, path, show) and what grows
 /// across many dumps (trend), in the terminal or a local web UI (serve),
 /// and makes dumps safe to share (redact). With its Ruby agent it also
 /// captures dumps from production processes (signal, list, fetch).
