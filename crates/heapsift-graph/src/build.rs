@@ -3,7 +3,7 @@
 use heapsift_parse::{Record, parse_address};
 use heapsift_scan::{AddressIndex, Locations, PAGE_BITS, RecordSink};
 
-use crate::graph::{HeapGraph, NONE};
+use crate::graph::{HeapGraph, NONE, SingletonOf};
 
 type FastHash = foldhash::fast::RandomState;
 
@@ -28,8 +28,9 @@ pub struct GraphSink {
     /// Per object, where its references end in `references`.
     reference_ends: Vec<u32>,
     references: Vec<u64>,
-    /// The objects that are singleton classes, ascending.
-    singletons: Vec<u32>,
+    /// The objects that are singleton classes, ascending, each with its
+    /// superclass's address (0 when the dump gives none).
+    singletons: Vec<(u32, u64)>,
     /// GC roots: (block, root category, address), in reading order.
     roots: Vec<(u32, u16, u64)>,
     root_kind_names: Vec<Box<[u8]>>,
@@ -236,7 +237,9 @@ impl RecordSink for GraphSink {
         });
         self.lengths.push(record.length.unwrap_or(u64::MAX));
         if record.singleton {
-            self.singletons.push(self.addresses.len() as u32 - 1);
+            let superclass = record.superclass.and_then(parse_address).unwrap_or(0);
+            self.singletons
+                .push((self.addresses.len() as u32 - 1, superclass));
         }
         match record.kind {
             b"CLASS" | b"MODULE" => {
@@ -324,9 +327,13 @@ impl HeapGraph {
         for &(_, s, first, end) in &runs {
             let sink = &sinks[s];
             let base = graph.addresses.len() as u32;
-            let lo = sink.singletons.partition_point(|&i| i < first);
-            let hi = sink.singletons.partition_point(|&i| i < end);
-            singletons.extend(sink.singletons[lo..hi].iter().map(|&i| base + (i - first)));
+            let lo = sink.singletons.partition_point(|&(i, _)| i < first);
+            let hi = sink.singletons.partition_point(|&(i, _)| i < end);
+            singletons.extend(
+                sink.singletons[lo..hi]
+                    .iter()
+                    .map(|&(i, superclass)| (base + (i - first), superclass)),
+            );
             for i in first as usize..end as usize {
                 graph.addresses.push(sink.addresses[i]);
                 graph.kinds.push(kind_maps[s][sink.kinds[i] as usize]);
@@ -378,7 +385,13 @@ impl HeapGraph {
             .extend(back.edge_ends.iter().map(|end| end + offset));
         graph.edges = front.edges;
         graph.edges.extend_from_slice(&back.edges);
-        graph.attached = attached_objects(&graph.classes, &singletons);
+        for (singleton, superclass) in singletons {
+            let singleton_of = SingletonOf {
+                object: attached_object(&graph, singleton),
+                real_class: index.get(superclass).unwrap_or(NONE),
+            };
+            graph.singletons.insert(singleton, singleton_of);
+        }
 
         let mut roots: Vec<(u32, usize, u16, u64)> = Vec::new();
         let mut root_kind_names: Vec<Box<[u8]>> = Vec::new();
@@ -413,21 +426,17 @@ impl HeapGraph {
     }
 }
 
-/// Each singleton class's attached object (the one object whose class it
-/// is), so that it can be named `#<Class:...>`.
-fn attached_objects(classes: &[u32], singletons: &[u32]) -> hashbrown::HashMap<u32, u32, FastHash> {
-    let mut attached =
-        hashbrown::HashMap::with_capacity_and_hasher(singletons.len(), FastHash::default());
-    let mut is_singleton = vec![0u64; classes.len().div_ceil(64) + 1];
-    for &node in singletons {
-        is_singleton[node as usize / 64] |= 1 << (node % 64);
-    }
-    for (node, &class) in classes.iter().enumerate() {
-        if class != NONE && is_singleton[class as usize / 64] & (1 << (class % 64)) != 0 {
-            attached.entry(class).or_insert(node as u32);
-        }
-    }
-    attached
+/// The object a singleton class belongs to: the one it references (as
+/// `__attached__`) whose class it is. Not merely any object whose class it
+/// is: `#<Class:X>` is also the class of the singleton classes of X's
+/// instances.
+fn attached_object(graph: &HeapGraph, singleton: u32) -> u32 {
+    graph
+        .successors(singleton)
+        .iter()
+        .copied()
+        .find(|&object| object != singleton && graph.classes[object as usize] == singleton)
+        .unwrap_or(NONE)
 }
 
 #[cfg(test)]

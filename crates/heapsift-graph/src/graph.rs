@@ -7,8 +7,9 @@ use heapsift_scan::human_bytes;
 
 pub(crate) use crate::dominators::NONE;
 
-/// Singleton classes of singleton classes named at most: Ruby makes them
-/// rarely deeper than two.
+/// Singleton classes named through at most this many others (a singleton
+/// class of a singleton class...): Ruby's are rarely more than two deep,
+/// and a hand-made dump could make a cycle.
 const SINGLETON_DEPTH: u32 = 4;
 
 /// The objects of a dump and their references, in the dump's order.
@@ -40,9 +41,19 @@ pub struct HeapGraph {
     pub(crate) roots: Vec<u32>,
     pub(crate) root_kinds: Vec<u16>,
     pub(crate) root_kind_names: Vec<String>,
-    /// Each singleton class that has an instance, and that instance (the
-    /// object it is the singleton class of).
-    pub(crate) attached: hashbrown::HashMap<u32, u32, foldhash::fast::RandomState>,
+    /// Each singleton class, with what it belongs to.
+    pub(crate) singletons: hashbrown::HashMap<u32, SingletonOf, foldhash::fast::RandomState>,
+}
+
+/// What a singleton class belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SingletonOf {
+    /// The object whose singleton class it is (`NONE` when not in the
+    /// dump).
+    pub object: u32,
+    /// Its superclass: for the singleton class of a plain object, that
+    /// object's class (`NONE` when unknown).
+    pub real_class: u32,
 }
 
 impl HeapGraph {
@@ -136,15 +147,31 @@ impl HeapGraph {
         (class != NONE).then_some(class)
     }
 
-    /// The name of the object's class, e.g. `String`, `Issue`; for a
-    /// class or module itself, `Class` or `Module`.
+    /// The name of the object's class, e.g. `String`, `Issue`, as
+    /// `obj.class` says it: an object with a singleton class of its own is
+    /// of that class's superclass. A class or module itself is of its
+    /// metaclass: `Class`, `Module`, or `#<Class:LeakyCache>`.
     pub fn class_name(&self, node: u32) -> Option<Cow<'_, str>> {
-        self.class(node).and_then(|class| self.name(class))
+        self.class_name_within(node, SINGLETON_DEPTH)
+    }
+
+    fn class_name_within(&self, node: u32, depth: u32) -> Option<Cow<'_, str>> {
+        self.name_within(self.real_class(node)?, depth)
+    }
+
+    /// The node of the class `obj.class` would give.
+    fn real_class(&self, node: u32) -> Option<u32> {
+        let class = self.class(node)?;
+        match (self.kind(node), self.singletons.get(&class)) {
+            ("CLASS" | "MODULE", _) | (_, None) => Some(class),
+            (_, Some(singleton)) if singleton.real_class != NONE => Some(singleton.real_class),
+            (_, Some(_)) => Some(class),
+        }
     }
 
     /// The name of a CLASS or MODULE object, when it has one: a
     /// singleton class is named after its object, as Ruby names it
-    /// (`#<Class:LeakyCache>`, `#<Class:#<OBJECT 0x7f...>>`).
+    /// (`#<Class:LeakyCache>`, `#<Class:#<Issue 0x7f...>>`).
     pub fn name(&self, node: u32) -> Option<Cow<'_, str>> {
         self.name_within(node, SINGLETON_DEPTH)
     }
@@ -156,19 +183,30 @@ impl HeapGraph {
             return None;
         }
         self.text(node).or_else(|| {
-            let &object = self.attached.get(&node).filter(|_| depth > 0)?;
+            let object = self.singletons.get(&node).filter(|_| depth > 0)?.object;
+            if object == NONE {
+                return None;
+            }
             let of = match self.name_within(object, depth - 1) {
                 Some(name) => name.into_owned(),
-                // Its class is this singleton class: the type says more.
-                None => format!("#<{} {:#x}>", self.kind(object), self.address(object)),
+                None => {
+                    // Not this singleton class itself, when its superclass
+                    // is unknown: the type says more then.
+                    let class = self
+                        .real_class(object)
+                        .filter(|&class| class != node)
+                        .and_then(|class| self.name_within(class, depth - 1));
+                    let class = class.as_deref().unwrap_or(self.kind(object));
+                    format!("#<{class} {:#x}>", self.address(object))
+                }
             };
             Some(Cow::Owned(format!("#<Class:{of}>")))
         })
     }
 
-    /// Whether the node is a singleton class with a known object.
+    /// Whether the node is a singleton class.
     fn is_singleton(&self, node: u32) -> bool {
-        self.attached.contains_key(&node)
+        self.singletons.contains_key(&node)
     }
 
     /// The C type of a DATA object (`VM/thread`, `proc`), as the dump

@@ -32,6 +32,8 @@ pub(crate) enum Field {
     ImemoType,
     /// `singleton`, true for singleton classes.
     Singleton,
+    /// `superclass` of a CLASS.
+    Superclass,
     /// Other fields Ruby may write raw: `method`, `real_class_name`.
     RawText,
     Flags,
@@ -61,7 +63,7 @@ known_keys! {
     b"capacity" => Other, b"value" => Value, b"encoding" => Other, b"coderange" => Other,
     b"broken" => Other, b"length" => Length, b"size" => Length, b"default" => Other,
     b"ivars" => Other, b"too_complex_shape" => Other, b"complex_shape" => Other,
-    b"variation_count" => Other, b"superclass" => Other, b"name" => Name,
+    b"variation_count" => Other, b"superclass" => Superclass, b"name" => Name,
     b"real_class_name" => RawText, b"singleton" => Singleton, b"struct" => Struct,
     b"free_immediately" => Other, b"fd" => Other, b"imemo_type" => ImemoType, b"mid" => Other,
     b"called_id" => Other, b"receiver_class" => Other, b"node_type" => Other,

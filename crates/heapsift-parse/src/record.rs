@@ -46,6 +46,9 @@ pub struct Record<'a> {
     pub imemo_type: Option<&'a [u8]>,
     /// `"singleton":true`: a singleton class (Ruby 3.1+).
     pub singleton: bool,
+    /// `superclass` of a CLASS (Ruby 3.1+): for a singleton class of an
+    /// object, the object's real class.
+    pub superclass: Option<&'a [u8]>,
     /// The whole line, as written (without its newline).
     pub text: &'a [u8],
 }
@@ -263,6 +266,7 @@ impl LineParser {
                 Field::Length => record.length = c.unsigned()?,
                 Field::Struct => record.struct_name = raw_field(c, &mut recovered)?,
                 Field::ImemoType => record.imemo_type = string_field(c)?,
+                Field::Superclass => record.superclass = string_field(c)?,
                 Field::Singleton => {
                     record.singleton = c.peek() == Some(b't');
                     c.skip_value()?;
@@ -397,6 +401,9 @@ mod tests {
         assert_eq!((r.imemo_type, r.singleton), (None, true));
         let (r, _) = record(br#"{"address":"0x7", "type":"CLASS", "singleton":false}"#);
         assert!(!r.singleton);
+        let (r, _) =
+            record(br#"{"address":"0x8", "type":"CLASS", "superclass":"0x9", "singleton":true}"#);
+        assert_eq!(r.superclass, Some(&b"0x9"[..]));
     }
 
     #[test]

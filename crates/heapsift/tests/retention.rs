@@ -394,18 +394,14 @@ fn objects_keep_their_classes_alive_and_singleton_classes_are_named() {
     std::fs::write(
         &heap,
         concat!(
-            r#"{"type":"ROOT", "root":"vm", "references":["0x1", "0x3", "0x4"]}"#,
-            "\n",
-            r#"{"address":"0x1", "type":"OBJECT", "class":"0x2", "memsize":40}"#,
-            "\n",
-            r#"{"address":"0x2", "type":"CLASS", "singleton":true, "memsize":400}"#,
-            "\n",
-            r#"{"address":"0x3", "type":"IMEMO", "imemo_type":"ment", "memsize":48}"#,
-            "\n",
-            r#"{"address":"0x4", "type":"CLASS", "class":"0x5", "singleton":true, "memsize":400}"#,
-            "\n",
-            r#"{"address":"0x5", "type":"CLASS", "class":"0x4", "singleton":true, "memsize":400}"#,
-            "\n",
+            r#"{"type":"ROOT", "root":"vm", "references":["0x8", "0x1", "0x3", "0x4"]}"#, "\n",
+            r#"{"address":"0x1", "type":"OBJECT", "class":"0x2", "memsize":40}"#, "\n",
+            r#"{"address":"0x2", "type":"CLASS", "superclass":"0x9", "singleton":true, "references":["0x1"], "memsize":400}"#, "\n",
+            r#"{"address":"0x9", "type":"CLASS", "name":"Issue", "memsize":400}"#, "\n",
+            r#"{"address":"0x8", "type":"OBJECT", "class":"0x2", "memsize":40}"#, "\n",
+            r#"{"address":"0x3", "type":"IMEMO", "imemo_type":"ment", "memsize":48}"#, "\n",
+            r#"{"address":"0x4", "type":"CLASS", "class":"0x5", "singleton":true, "references":["0x5"], "memsize":400}"#, "\n",
+            r#"{"address":"0x5", "type":"CLASS", "class":"0x4", "singleton":true, "references":["0x4"], "memsize":400}"#, "\n",
         ),
     )
     .unwrap();
@@ -416,7 +412,13 @@ fn objects_keep_their_classes_alive_and_singleton_classes_are_named() {
             .unwrap()
             .to_owned()
     };
-    assert_eq!(describe("0x2"), "#<Class:#<OBJECT 0x1>>");
+    // The singleton class belongs to the object it references, not to the
+    // first object whose class it is (0x8 stands for the singleton class
+    // of one of the object's singleton classes, whose class it also is),
+    // and the object is still an Issue.
+    assert_eq!(describe("0x2"), "#<Class:#<Issue 0x1>>");
+    let object = heapsift(&["show", heap, "0x1", "--format", "json"]).json();
+    assert_eq!(object["object"]["class_name"], "Issue");
     assert_eq!(describe("0x3"), "method entry");
     assert!(
         describe("0x4").starts_with("#<Class:#<Class:"),
