@@ -209,6 +209,21 @@ impl HeapGraph {
         self.singletons.contains_key(&node)
     }
 
+    /// A Thread's name (`Thread#name=`): Ruby marks it last of the
+    /// thread's references, so it is the last one the dump lists, before
+    /// the class, when that is a String.
+    fn thread_name(&self, thread: u32) -> Option<Cow<'_, str>> {
+        let mut references = self.successors(thread).iter().rev();
+        let last = match references.next() {
+            Some(&class) if Some(class) == self.class(thread) => *references.next()?,
+            Some(&other) => other,
+            None => return None,
+        };
+        (self.kind(last) == "STRING")
+            .then(|| self.text(last))
+            .flatten()
+    }
+
     /// The C type of a DATA object (`VM/thread`, `proc`), as the dump
     /// names it.
     pub fn data_type(&self, node: u32) -> Option<Cow<'_, str>> {
@@ -310,6 +325,9 @@ impl HeapGraph {
                 "items",
             ),
             "DATA" => match (class_name, self.text(node)) {
+                (_, Some(c_type)) if c_type == "VM/thread" && self.thread_name(node).is_some() => {
+                    format!("Thread {:?}", self.thread_name(node).unwrap_or_default())
+                }
                 (Some(class), Some(c_type)) => format!("{class} ({c_type})"),
                 (Some(class), None) => class.into_owned(),
                 (None, Some(c_type)) => format!("DATA ({c_type})"),

@@ -80,16 +80,6 @@ impl PathTree {
     pub fn nodes_to(&self, target: u32) -> Option<Vec<u32>> {
         path_in(&self.came_from, self.super_root, target)
     }
-
-    /// The path to `target`, as [`RootPath::find`] gives it.
-    pub fn root_path(
-        &self,
-        graph: &HeapGraph,
-        retention: &Retention,
-        target: u32,
-    ) -> Option<RootPath> {
-        RootPath::along(graph, retention, target, self.nodes_to(target)?)
-    }
 }
 
 impl RootPath {

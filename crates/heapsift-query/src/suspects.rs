@@ -2,7 +2,7 @@
 
 use std::borrow::Borrow;
 
-use heapsift_suspects::{Analysis, DumpTime, Measure, SuspectsReport};
+use heapsift_suspects::{Analysis, DumpTime, Measures, SuspectsReport};
 
 use crate::Heap;
 
@@ -40,7 +40,7 @@ impl SuspectsQuery {
             let last = last.borrow();
             Analysis::of(&last.graph, &last.retention)
         };
-        let mut earlier: Vec<Vec<Option<Measure>>> = Vec::with_capacity(last);
+        let mut earlier: Vec<Measures> = Vec::with_capacity(last);
         for i in 0..last {
             let heap = heap(i)?;
             let heap = heap.borrow();

@@ -26,6 +26,16 @@ pub fn parse_count(name: &str, text: &str) -> Result<usize, QueryError> {
         .map_err(|_| QueryError::Invalid(format!("{name} must be a number, not `{text}`")))
 }
 
+/// A count that must be 1 or more (`suspects --top`, `--last`).
+pub fn parse_positive_count(name: &str, text: &str) -> Result<usize, QueryError> {
+    match parse_count(name, text)? {
+        0 => Err(QueryError::Invalid(format!(
+            "{name} must be 1 or more, not 0"
+        ))),
+        count => Ok(count),
+    }
+}
+
 /// A choice (`--by`) read from text.
 pub fn parse_choice<T: ValueEnum>(name: &str, text: &str) -> Result<T, QueryError> {
     T::from_str(text, false).map_err(|_| {
@@ -56,6 +66,23 @@ impl TypedValueParser for CountParser {
         value: &OsStr,
     ) -> Result<usize, clap::Error> {
         parse_count(self.0, &value.to_string_lossy()).map_err(|e| refused(command, &e))
+    }
+}
+
+/// Reads a count of 1 or more for clap with [`parse_positive_count`].
+#[derive(Debug, Clone, Copy)]
+pub struct PositiveCountParser(pub &'static str);
+
+impl TypedValueParser for PositiveCountParser {
+    type Value = usize;
+
+    fn parse_ref(
+        &self,
+        command: &Command,
+        _: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<usize, clap::Error> {
+        parse_positive_count(self.0, &value.to_string_lossy()).map_err(|e| refused(command, &e))
     }
 }
 

@@ -30,7 +30,12 @@ pub fn suspects_report(report: &SuspectsReport, out: &mut impl Write) -> io::Res
             tracing.share * 100.0
         )?;
     }
-    if report.suspects.is_empty() {
+    if report.reachable.objects == 0 {
+        writeln!(
+            out,
+            "\nThe dump has no GC roots (ROOT records): nothing is reachable, so nothing can be a suspect."
+        )?;
+    } else if report.suspects.is_empty() {
         writeln!(out, "\nNo collection holds a noticeable share of the heap.")?;
     }
     for suspect in &report.suspects {
@@ -44,7 +49,7 @@ pub fn suspects_report(report: &SuspectsReport, out: &mut impl Write) -> io::Res
                 out,
                 "  {:>9}  {}  {}: {}",
                 human_bytes(excluded.retained_bytes),
-                excluded.address,
+                excluded.address.as_deref().unwrap_or("(many)"),
                 excluded.description,
                 excluded.reason
             )?;

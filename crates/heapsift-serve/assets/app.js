@@ -524,7 +524,7 @@ async function suspectsPage() {
     ? [" Tracing allocations takes ", size(report.tracing.bytes), ` (${share(report.tracing.bytes, report.reachable.bytes)}), set apart below.`]
     : null;
   const excluded = report.excluded.map((e) =>
-    h("li", {}, h("a", { href: `#/d/${last}/obj/${e.address}`, class: "object" }, e.description), " ", size(e.retained_bytes), `: ${e.reason}`));
+    h("li", {}, objectLink(last, e), " ", size(e.retained_bytes), `: ${e.reason}`));
   return [
     h("h1", {}, dumps.length > 1 ? `Leak suspects in ${count(dumps.length)} dumps` : "Leak suspects"),
     h("p", { class: "hint" }, "Reachable heap of the last dump: ", size(report.reachable.bytes), ` in ${objects(report.reachable.objects)}.`, tracing),

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -16,7 +16,7 @@ use heapsift_graph::{DominatorLevel, ObjectDetails, RetainedReport, RootPath};
 use heapsift_query::{
     DominatorQuery, DumpTime, GenerationArg, GenerationQuery, PathQuery, QueryError, RetainedQuery,
     ShowQuery, SuspectsQuery, TrendBy, TrendQuery, ValueEnum, parse_address_arg, parse_choice,
-    parse_count,
+    parse_count, parse_positive_count,
 };
 use heapsift_reports::{DiffReport, GenerationReport, GenerationSummary, TrendReport};
 use heapsift_suspects::SuspectsReport;
@@ -252,26 +252,23 @@ async fn suspects(
     Query(params): Params,
 ) -> Answer<SuspectsReport> {
     off_runtime(move || {
-        let query = SuspectsQuery {
-            top: number(&params, "top", SuspectsQuery::DEFAULT_TOP)?,
+        let top = match params.get("top") {
+            None => SuspectsQuery::DEFAULT_TOP,
+            Some(text) => parse_positive_count("top", text)?,
         };
-        Ok(Json(suspects_of(&served, &query)))
+        let mut report = served
+            .suspects
+            .get_or_init(|| all_suspects(&served))
+            .clone();
+        report.suspects.truncate(top);
+        Ok(Json(report))
     })
     .await
 }
 
-/// The suspects of the loaded dumps as a series, in the order given, made
-/// once for each `top`.
-fn suspects_of(served: &Served, query: &SuspectsQuery) -> SuspectsReport {
-    let made = served
-        .suspects
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&query.top)
-        .cloned();
-    if let Some(report) = made {
-        return report;
-    }
+/// The suspects of the loaded dumps as a series, in the order given, all
+/// of them: made once, cut per request (cutting keeps the ranks).
+fn all_suspects(served: &Served) -> SuspectsReport {
     let dumps: Vec<DumpTime> = served
         .dumps
         .iter()
@@ -280,15 +277,10 @@ fn suspects_of(served: &Served, query: &SuspectsQuery) -> SuspectsReport {
             time: dump.time.clone(),
         })
         .collect();
-    let report = query
+    let query = SuspectsQuery { top: usize::MAX };
+    query
         .run(&dumps, |i| Ok::<_, Infallible>(&served.dumps[i].heap))
-        .unwrap_or_else(|never| match never {});
-    served
-        .suspects
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(query.top, report.clone());
-    report
+        .unwrap_or_else(|never| match never {})
 }
 
 async fn trend(State(served): State<Arc<Served>>, Query(params): Params) -> Answer<TrendReport> {

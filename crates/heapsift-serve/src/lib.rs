@@ -23,7 +23,7 @@ mod reread;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use heapsift_parse::Record;
 use heapsift_query::Heap;
@@ -144,8 +144,8 @@ pub struct Served {
     token: Option<String>,
     /// Diffs made so far: each reads a dump again, so it is made once.
     diffs: Mutex<HashMap<DiffKey, DiffReport>>,
-    /// Suspects reports made so far, by how many suspects they keep.
-    suspects: Mutex<HashMap<usize, SuspectsReport>>,
+    /// The suspects report with every suspect, made on the first request.
+    suspects: OnceLock<SuspectsReport>,
 }
 
 /// The dumps of a diff, by number: before, after, retained.
@@ -160,7 +160,7 @@ impl Served {
             threads,
             token,
             diffs: Mutex::new(HashMap::new()),
-            suspects: Mutex::new(HashMap::new()),
+            suspects: OnceLock::new(),
         }
     }
 }

@@ -61,8 +61,8 @@ pub struct Tracing {
 pub struct Excluded {
     /// Why it is not the app's data.
     pub reason: String,
-    /// Its address.
-    pub address: String,
+    /// Its address; `None` for a row that adds up many objects.
+    pub address: Option<String>,
     /// What it is.
     pub description: String,
     /// The bytes counted against it.
@@ -101,6 +101,11 @@ pub struct Candidate {
     address: u64,
 }
 
+/// An analysis's candidates measured in another dump, made by
+/// [`Analysis::measure`]: `None` where a candidate is not found there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Measures(pub(crate) Vec<Option<Measure>>);
+
 /// A candidate's size in another dump.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Measure {
@@ -122,9 +127,10 @@ impl Analysis {
         let tracers: Vec<u32> = (0..graph.object_count() as u32)
             .filter(|&node| is_tracer(graph, node) && retention.is_reachable(node))
             .collect();
-        let points = accumulation_points(graph, retention, threshold, &tracers);
+        let walk = accumulation_points(graph, retention, threshold, &tracers);
         let paths = PathTree::new(graph);
-        let candidates = points
+        let candidates = walk
+            .points
             .into_iter()
             .filter_map(|node| Candidate::new(graph, retention, &paths, node))
             .collect();
@@ -142,23 +148,24 @@ impl Analysis {
             reachable,
             tracing,
             candidates,
-            excluded: excluded(graph, retention, &tracers),
+            excluded: excluded(graph, retention, &tracers, &walk.hidden),
         }
     }
 
-    /// Each candidate's size in another dump of the same process (`None`
-    /// where it is not found there).
-    pub fn measure(&self, graph: &HeapGraph, retention: &Retention) -> Vec<Option<Measure>> {
-        self.candidates
-            .iter()
-            .map(|candidate| {
-                let node = candidate.find_in(graph)? as usize;
-                Some(Measure {
-                    bytes: retention.retained_bytes[node],
-                    count: u64::from(retention.retained_count[node]),
+    /// Each candidate's size in another dump of the same process.
+    pub fn measure(&self, graph: &HeapGraph, retention: &Retention) -> Measures {
+        Measures(
+            self.candidates
+                .iter()
+                .map(|candidate| {
+                    let node = candidate.find_in(graph)? as usize;
+                    Some(Measure {
+                        bytes: retention.retained_bytes[node],
+                        count: u64::from(retention.retained_count[node]),
+                    })
                 })
-            })
-            .collect()
+                .collect(),
+        )
     }
 }
 
@@ -182,53 +189,90 @@ fn is_thread(graph: &HeapGraph, node: u32) -> bool {
         .is_some_and(|c_type| c_type == "VM/thread")
 }
 
-/// The topmost accumulation points of the dominator tree, biggest first:
-/// only subtrees retaining `threshold` bytes or more can hold one, so the
-/// walk visits few nodes. The tracers' subtrees are left out.
+/// What the walk of the dominator tree found.
+struct Walk {
+    /// The topmost accumulation points, biggest first.
+    points: Vec<u32>,
+    /// Big class-less (hidden) data objects: the VM's own tables (of
+    /// literals, the load path), not looked into.
+    hidden: Vec<u32>,
+}
+
+/// Walks the dominator tree for accumulation points: only subtrees
+/// retaining `threshold` bytes or more can hold one, so the walk visits
+/// few nodes. The tracers' subtrees are left out.
 fn accumulation_points(
     graph: &HeapGraph,
     retention: &Retention,
     threshold: u64,
     tracers: &[u32],
-) -> Vec<u32> {
-    let mut found = Vec::new();
-    let mut stack = vec![graph.super_root()];
+) -> Walk {
+    let mut walk = Walk {
+        points: Vec::new(),
+        hidden: Vec::new(),
+    };
+    let super_root = graph.super_root();
+    let mut stack = vec![super_root];
     while let Some(node) = stack.pop() {
-        if node != graph.super_root() && accumulates(graph, retention, node, threshold) {
-            found.push(node);
-            continue;
+        if node != super_root {
+            if is_hidden(graph, node) {
+                walk.hidden.push(node);
+                continue;
+            }
+            if accumulates(graph, retention, node, threshold) {
+                walk.points.push(node);
+                continue;
+            }
         }
         stack.extend(retention.children(node).iter().filter(|&&child| {
             retention.retained_bytes[child as usize] >= threshold && !tracers.contains(&child)
         }));
     }
-    found.sort_by_key(|&node| {
+    let biggest_first = |node: &u32| {
         (
-            std::cmp::Reverse(retention.retained_bytes[node as usize]),
-            graph.address(node),
+            std::cmp::Reverse(retention.retained_bytes[*node as usize]),
+            graph.address(*node),
         )
-    });
-    found.truncate(CANDIDATES);
-    found
+    };
+    walk.points.sort_by_key(biggest_first);
+    walk.points.truncate(CANDIDATES);
+    walk.hidden.sort_by_key(biggest_first);
+    walk
+}
+
+/// A data object without a class: one the VM hides from Ruby code.
+fn is_hidden(graph: &HeapGraph, node: u32) -> bool {
+    DATA_TYPES.contains(&graph.kind(node)) && graph.class(node).is_none()
 }
 
 /// Whether `node` immediately dominates at least [`MIN_MEMBERS`] objects
-/// of one data type and class that retain `threshold` bytes together.
+/// of one data type and class that retain `threshold` bytes together,
+/// spread over them: when one member holds most of the group's bytes, the
+/// memory accumulates below that member instead (Eclipse MAT's rule), and
+/// the walk goes on down to it.
 fn accumulates(graph: &HeapGraph, retention: &Retention, node: u32, threshold: u64) -> bool {
-    let mut groups: hashbrown::HashMap<(&str, Option<u32>), Measure, FastHash> =
+    #[derive(Default)]
+    struct Group {
+        count: u64,
+        bytes: u64,
+        biggest: u64,
+    }
+    let mut groups: hashbrown::HashMap<(&str, Option<u32>), Group, FastHash> =
         hashbrown::HashMap::default();
     for &child in retention.children(node) {
         let kind = graph.kind(child);
         if !DATA_TYPES.contains(&kind) || is_thread(graph, child) {
             continue;
         }
+        let bytes = retention.retained_bytes[child as usize];
         let group = groups.entry((kind, graph.class(child))).or_default();
         group.count += 1;
-        group.bytes += retention.retained_bytes[child as usize];
+        group.bytes += bytes;
+        group.biggest = group.biggest.max(bytes);
     }
-    groups
-        .values()
-        .any(|group| group.count >= MIN_MEMBERS && group.bytes >= threshold)
+    groups.values().any(|group| {
+        group.count >= MIN_MEMBERS && group.bytes >= threshold && group.biggest * 2 < group.bytes
+    })
 }
 
 impl Candidate {
@@ -252,31 +296,80 @@ impl Candidate {
     }
 
     /// The same collection in another dump: at the same address with the
-    /// same type, class and site, or else at the end of a path of the same
-    /// shape from the same root category (objects move when compacted).
+    /// same type, class and site, or else at the end of the one path of
+    /// the same shape from the roots (objects move when compacted). `None`
+    /// rather than a guess when several paths fit.
     fn find_in(&self, graph: &HeapGraph) -> Option<u32> {
         let kind = self.point.kind.as_deref().unwrap_or_default();
-        let same = |node: u32, row: &RetainedRow| {
-            Some(graph.kind(node)) == row.kind.as_deref()
-                && graph.class_name(node).as_deref() == row.class_name.as_deref()
-                && graph.name(node).as_deref() == row.name.as_deref()
-                && graph.location(node) == row.location.as_deref()
-        };
         if let Some(node) = graph.node_of(self.address, kind)
-            && same(node, &self.point)
+            && same_object(graph, node, &self.point)
         {
             return Some(node);
         }
-        let (first, rest) = self.path.split_first()?;
-        let mut at = graph
-            .roots()
-            .find(|&(node, root)| root == self.root && same(node, first))?
-            .0;
-        for hop in rest {
-            at = *graph.successors(at).iter().find(|&&next| same(next, hop))?;
+        // The GC roots are the super-root's successors.
+        let mut ends = Vec::new();
+        let mut budget = PATH_SEARCH_BUDGET;
+        follow(
+            graph,
+            graph.super_root(),
+            &self.path,
+            &mut ends,
+            &mut budget,
+        );
+        ends.sort_unstable();
+        ends.dedup();
+        match ends.as_slice() {
+            [only] if budget > 0 => Some(*only),
+            _ => None,
         }
-        Some(at)
     }
+}
+
+/// Nodes a search for a path of the same shape may visit: the shape is
+/// a handful of hops, but a hop can fit many references (the Repos of a
+/// Hash).
+const PATH_SEARCH_BUDGET: usize = 100_000;
+
+/// Every end of the paths from `at` whose hops look like `rest`, into
+/// `ends`; stops when `budget` runs out. Where a hop's object is still at
+/// its address, only it is followed: of two Holders side by side, the one
+/// that did not move is the one the path went through.
+fn follow(
+    graph: &HeapGraph,
+    at: u32,
+    rest: &[RetainedRow],
+    ends: &mut Vec<u32>,
+    budget: &mut usize,
+) {
+    let Some((hop, further)) = rest.split_first() else {
+        ends.push(at);
+        return;
+    };
+    let successors = graph.successors(at);
+    *budget = budget.saturating_sub(successors.len());
+    let fitting: Vec<u32> = successors
+        .iter()
+        .copied()
+        .filter(|&next| same_object(graph, next, hop))
+        .collect();
+    let unmoved = fitting.iter().copied().find(|&next| {
+        hop.address.as_deref() == Some(format!("{:#x}", graph.address(next)).as_str())
+    });
+    for next in unmoved.map_or(fitting, |next| vec![next]) {
+        if *budget == 0 || ends.len() > 1 {
+            return;
+        }
+        follow(graph, next, further, ends, budget);
+    }
+}
+
+/// Whether `node` looks like the object of `row`: type, class, name and
+/// site.
+fn same_object(graph: &HeapGraph, node: u32, row: &RetainedRow) -> bool {
+    Some(graph.kind(node)) == row.kind.as_deref()
+        && graph.class_name(node).as_deref() == row.class_name.as_deref()
+        && graph.name(node).as_deref() == row.name.as_deref()
+        && graph.location(node) == row.location.as_deref()
 }
 
 /// A holder worth naming: a named class or module (a constant's owner),
@@ -322,11 +415,17 @@ fn accumulated(graph: &HeapGraph, retention: &Retention, node: u32) -> Vec<Accum
     rows
 }
 
-/// The tracers' tables and the threads' stacks, biggest first.
-fn excluded(graph: &HeapGraph, retention: &Retention, tracers: &[u32]) -> Vec<Excluded> {
+/// The tracers' tables, the threads' stacks, the VM's hidden tables, code
+/// and symbols, biggest first.
+fn excluded(
+    graph: &HeapGraph,
+    retention: &Retention,
+    tracers: &[u32],
+    hidden: &[u32],
+) -> Vec<Excluded> {
     let entry = |node: u32, reason: &str, bytes: u64| Excluded {
         reason: reason.to_owned(),
-        address: format!("{:#x}", graph.address(node)),
+        address: Some(format!("{:#x}", graph.address(node))),
         description: graph.describe(node),
         retained_bytes: bytes,
     };
@@ -352,10 +451,54 @@ fn excluded(graph: &HeapGraph, retention: &Retention, tracers: &[u32]) -> Vec<Ex
                 )
             }),
     );
+    excluded.extend(hidden.iter().map(|&node| {
+        let bytes = retention.retained_bytes[node as usize];
+        entry(
+            node,
+            "the VM's own (a hidden object, without a class)",
+            bytes,
+        )
+    }));
+    excluded.extend(aggregates(graph));
     excluded.sort_by(|a, b| {
         b.retained_bytes
             .cmp(&a.retained_bytes)
             .then_with(|| a.address.cmp(&b.address))
     });
     excluded
+}
+
+/// What code and the symbol table take, each as one row without an
+/// address: they are many small objects, not one.
+fn aggregates(graph: &HeapGraph) -> Vec<Excluded> {
+    let mut code = 0u64;
+    let mut symbols = 0u64;
+    for node in 0..graph.object_count() as u32 {
+        match graph.kind(node) {
+            "CLASS" | "MODULE" | "ICLASS" | "IMEMO" => code += graph.own_bytes(node),
+            "SYMBOL" => symbols += graph.own_bytes(node),
+            _ => {}
+        }
+    }
+    [
+        (
+            code,
+            "code",
+            "classes, modules, method entries and instruction sequences (their own size)",
+        ),
+        (
+            symbols,
+            "the symbol table",
+            "dynamic symbols (their own size)",
+        ),
+    ]
+    .into_iter()
+    .filter(|&(bytes, ..)| bytes > 0)
+    .map(|(bytes, reason, description)| Excluded {
+        reason: reason.to_owned(),
+        address: None,
+        description: description.to_owned(),
+        retained_bytes: bytes,
+    })
+    .collect()
 }

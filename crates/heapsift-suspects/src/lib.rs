@@ -21,5 +21,5 @@ mod analysis;
 mod report;
 mod summary;
 
-pub use analysis::{Accumulated, Analysis, Candidate, Excluded, Measure, Tracing};
+pub use analysis::{Accumulated, Analysis, Candidate, Excluded, Measure, Measures, Tracing};
 pub use report::{DumpTime, Suspect, SuspectsReport};

@@ -3,7 +3,7 @@
 use heapsift_graph::{RetainedRow, Totals};
 use serde::Serialize;
 
-use crate::analysis::{Accumulated, Analysis, Excluded, Measure, Tracing, share};
+use crate::analysis::{Accumulated, Analysis, Excluded, Measure, Measures, Tracing, share};
 use crate::summary::summary;
 
 /// A suspect grows when its retained bytes rise by more than this between
@@ -55,10 +55,11 @@ pub struct Suspect {
     pub share: f64,
     /// With several dumps: whether it grew in every one.
     pub growing: Option<bool>,
-    /// With several dumps: its retained bytes in each (0 where absent).
-    pub retained_bytes_per_dump: Option<Vec<u64>>,
+    /// With several dumps: its retained bytes in each (null where it was
+    /// not found).
+    pub retained_bytes_per_dump: Option<Vec<Option<u64>>>,
     /// With several dumps: its retained objects in each.
-    pub retained_count_per_dump: Option<Vec<u64>>,
+    pub retained_count_per_dump: Option<Vec<Option<u64>>>,
     /// Bytes gained per hour from the first dump to the last, when their
     /// times are known and differ.
     pub growth_bytes_per_hour: Option<f64>,
@@ -80,25 +81,20 @@ impl SuspectsReport {
     /// The report of a series: `last` is the last dump's analysis,
     /// `earlier` its candidates measured in each earlier dump, in order
     /// (empty for one dump). Keeps the first `top` suspects.
-    pub fn new(
-        dumps: &[DumpTime],
-        last: Analysis,
-        earlier: &[Vec<Option<Measure>>],
-        top: usize,
-    ) -> Self {
+    pub fn new(dumps: &[DumpTime], last: Analysis, earlier: &[Measures], top: usize) -> Self {
         let hours = hours_between(dumps);
         let mut suspects: Vec<Suspect> = last
             .candidates
             .into_iter()
             .enumerate()
             .map(|(i, candidate)| {
-                let measures: Vec<Measure> = earlier
+                let measures: Vec<Option<Measure>> = earlier
                     .iter()
-                    .map(|dump| dump[i].unwrap_or_default())
-                    .chain(std::iter::once(Measure {
+                    .map(|dump| dump.0.get(i).copied().flatten())
+                    .chain(std::iter::once(Some(Measure {
                         bytes: candidate.point.retained_bytes,
                         count: candidate.point.retained_count,
-                    }))
+                    })))
                     .collect();
                 let series = (!earlier.is_empty()).then_some(measures.as_slice());
                 Suspect::new(candidate, series, hours, last.reachable.bytes)
@@ -129,13 +125,32 @@ impl SuspectsReport {
     }
 }
 
-/// Bytes gained from the first dump to the last.
+impl SuspectsReport {
+    /// The dumps, other than the last, in which none of the suspects was
+    /// found: likely not dumps of the same process.
+    pub fn dumps_without_suspects(&self) -> Vec<&str> {
+        let found_in = |i: usize| {
+            self.suspects.iter().any(|suspect| {
+                let bytes = suspect.retained_bytes_per_dump.as_deref();
+                bytes.is_some_and(|bytes| bytes.get(i).is_some_and(Option::is_some))
+            })
+        };
+        let earlier = self.dumps.len().saturating_sub(1);
+        (0..earlier)
+            .filter(|&i| !self.suspects.is_empty() && !found_in(i))
+            .map(|i| self.dumps[i].as_str())
+            .collect()
+    }
+}
+
+/// Bytes gained from the first dump it was found in to the last.
 fn gain(suspect: &Suspect) -> i128 {
     let bytes = suspect
         .retained_bytes_per_dump
         .as_deref()
         .unwrap_or_default();
-    match (bytes.first(), bytes.last()) {
+    let found: Vec<u64> = bytes.iter().flatten().copied().collect();
+    match (found.first(), found.last()) {
         (Some(&first), Some(&last)) => i128::from(last) - i128::from(first),
         _ => 0,
     }
@@ -144,13 +159,14 @@ fn gain(suspect: &Suspect) -> i128 {
 impl Suspect {
     fn new(
         candidate: crate::analysis::Candidate,
-        series: Option<&[Measure]>,
+        series: Option<&[Option<Measure>]>,
         hours: Option<f64>,
         reachable_bytes: u64,
     ) -> Self {
         let point = candidate.point;
         let growth_bytes_per_hour = series.zip(hours).and_then(|(series, hours)| {
-            let (first, last) = (series.first()?, series.last()?);
+            // Over the whole series only: the hours are first to last.
+            let (first, last) = (series.first()?.as_ref()?, series.last()?.as_ref()?);
             Some((last.bytes as f64 - first.bytes as f64) / hours)
         });
         Suspect {
@@ -162,8 +178,8 @@ impl Suspect {
             retained_count: point.retained_count,
             share: share(point.retained_bytes, reachable_bytes),
             growing: series.map(grows),
-            retained_bytes_per_dump: series.map(|s| s.iter().map(|m| m.bytes).collect()),
-            retained_count_per_dump: series.map(|s| s.iter().map(|m| m.count).collect()),
+            retained_bytes_per_dump: series.map(|s| s.iter().map(|m| m.map(|m| m.bytes)).collect()),
+            retained_count_per_dump: series.map(|s| s.iter().map(|m| m.map(|m| m.count)).collect()),
             growth_bytes_per_hour,
             owner: candidate.owner,
             accumulation_point: point,
@@ -178,11 +194,26 @@ impl Suspect {
 /// Whether a suspect grew between every two consecutive dumps: more
 /// objects each time, or more than [`GROWTH`] more bytes each time. A
 /// bounded cache (as many objects, bytes up or down a little) does not.
-fn grows(series: &[Measure]) -> bool {
-    series.windows(2).all(|pair| pair[1].count > pair[0].count)
-        || series
-            .windows(2)
-            .all(|pair| pair[1].bytes as f64 > pair[0].bytes as f64 * (1.0 + GROWTH))
+/// A collection made after the first dumps (not found in them, then in
+/// every later one) grows if it did from its first two dumps on; one
+/// found in the last dump only, or with gaps, is not known to.
+fn grows(series: &[Option<Measure>]) -> bool {
+    let first_found = series
+        .iter()
+        .position(Option::is_some)
+        .unwrap_or(series.len());
+    let Some(found) = series[first_found..]
+        .iter()
+        .copied()
+        .collect::<Option<Vec<Measure>>>()
+    else {
+        return false;
+    };
+    found.len() >= 2
+        && (found.windows(2).all(|pair| pair[1].count > pair[0].count)
+            || found
+                .windows(2)
+                .all(|pair| pair[1].bytes as f64 > pair[0].bytes as f64 * (1.0 + GROWTH)))
 }
 
 /// Dumps taken less than this apart (in hours) give no rate: their times
@@ -202,10 +233,10 @@ fn hours_between(dumps: &[DumpTime]) -> Option<f64> {
 mod tests {
     use super::*;
 
-    fn measures(points: &[(u64, u64)]) -> Vec<Measure> {
+    fn measures(points: &[(u64, u64)]) -> Vec<Option<Measure>> {
         points
             .iter()
-            .map(|&(bytes, count)| Measure { bytes, count })
+            .map(|&(bytes, count)| (count > 0).then_some(Measure { bytes, count }))
             .collect()
     }
 
@@ -217,6 +248,11 @@ mod tests {
         assert!(!grows(&measures(&[(100, 10), (102, 10), (105, 10)])));
         // Up, then down.
         assert!(!grows(&measures(&[(100, 10), (200, 20), (150, 15)])));
+        // Made after the first dump, then growing (0: not found there).
+        assert!(grows(&measures(&[(0, 0), (100, 10), (200, 20)])));
+        // Found in the last dump only, or with a gap: not known to grow.
+        assert!(!grows(&measures(&[(0, 0), (0, 0), (200, 20)])));
+        assert!(!grows(&measures(&[(100, 10), (0, 0), (200, 20)])));
     }
 
     #[test]

@@ -8,8 +8,11 @@ use crate::report::Suspect;
 /// accumulates under it, and the path that keeps it alive.
 pub(crate) fn summary(suspect: &Suspect, dumps: usize) -> String {
     let mut text = format!("{} ({})", suspect.description, suspect.address);
-    if let Some(owner) = &suspect.owner {
-        text.push_str(&format!(", held by {}", owner.description));
+    match (&suspect.owner, suspect.root.as_str()) {
+        (Some(owner), _) => text.push_str(&format!(", held by {}", owner.description)),
+        // The dump does not name globals; their table holds the path.
+        (None, "global_tbl") => text.push_str(", held by a global variable"),
+        (None, _) => {}
     }
     text.push_str(&format!(
         ", retains {} in {}: {:.0} % of the reachable heap.",
@@ -18,7 +21,10 @@ pub(crate) fn summary(suspect: &Suspect, dumps: usize) -> String {
         suspect.share * 100.0
     ));
     if let Some(bytes) = &suspect.retained_bytes_per_dump {
-        let sizes: Vec<String> = bytes.iter().map(|&b| human_bytes(b)).collect();
+        let sizes: Vec<String> = bytes
+            .iter()
+            .map(|b| b.map_or_else(|| "not found".to_owned(), human_bytes))
+            .collect();
         let verdict = match suspect.growing {
             Some(true) => "It grew in every one of the",
             _ => "It is stable (not growing in every dump) across the",

@@ -4,8 +4,9 @@ use std::ffi::OsString;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use heapsift_query::{
-    ChoiceParser, CountParser, GenerationArg, GenerationQuery, PathQuery, PathTarget, RetainedBy,
-    RetainedQuery, ShowQuery, SuspectsQuery, TrendBy, TrendQuery, parse_address_arg,
+    ChoiceParser, CountParser, GenerationArg, GenerationQuery, PathQuery, PathTarget,
+    PositiveCountParser, RetainedBy, RetainedQuery, ShowQuery, SuspectsQuery, TrendBy, TrendQuery,
+    parse_address_arg,
 };
 
 use crate::series::DumpFilter;
@@ -368,11 +369,11 @@ pub struct SuspectsArgs {
     pub dumps: Vec<OsString>,
 
     /// How many suspects.
-    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_TOP, value_parser = CountParser("top"))]
+    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_TOP, value_parser = PositiveCountParser("top"))]
     pub top: usize,
 
     /// With a store: how many of its newest dumps.
-    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_LAST, value_parser = CountParser("last"))]
+    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_LAST, value_parser = PositiveCountParser("last"))]
     pub last: usize,
 
     #[command(flatten)]

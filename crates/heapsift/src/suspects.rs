@@ -22,6 +22,9 @@ pub fn run(args: &SuspectsArgs) -> Result<(), Failure> {
     let report = args
         .query()
         .run(&dumps, |i| load(&series[i].input, threads))?;
+    for dump in report.dumps_without_suspects() {
+        eprintln!("heapsift: {dump}: has none of the suspects: is it a dump of the same process?");
+    }
     print(args.common.format, &report, suspects_report)
 }
 
@@ -37,8 +40,7 @@ fn chosen_dumps(args: &SuspectsArgs) -> Result<Vec<SeriesDump>, Failure> {
     if let Some(process) = &newest {
         series.retain(|dump| dump.process().as_ref() == Some(process));
     }
-    let keep = args.last.max(1);
-    series.drain(..series.len().saturating_sub(keep));
+    series.drain(..series.len().saturating_sub(args.last));
     let names: Vec<String> = series.iter().map(SeriesDump::name).collect();
     match newest {
         Some((dyno, pid)) => eprintln!(

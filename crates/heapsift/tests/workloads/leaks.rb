@@ -14,6 +14,8 @@ require "json"
 
 kind, out = ARGV
 ObjectSpace.trace_object_allocations_start
+# A named thread: reports name it by its name.
+Thread.current.name = "request-loop"
 
 # The noise: 3,000 entries, about 1.3 MB, always full.
 class Lru
