@@ -65,7 +65,8 @@ pub enum Command {
     /// big but bounded caches after, marked stable. The allocation tracer's
     /// table and the threads' stacks are set apart. A store
     /// (`s3://bucket/prefix/` or a folder) stands for the newest three dumps
-    /// of one process (--last for more; --dyno and --pid to choose).
+    /// of one process (--last for more; --pid and --dyno name the process
+    /// when the store holds several).
     ///
     /// Examples:
     ///   heapsift suspects 1.dump.gz 2.dump.gz 3.dump.gz

@@ -5,6 +5,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
+use heapsift_scan::counted;
 use heapsift_store::{DumpKey, Location, StoreError, StoredDump, list, stat};
 
 use crate::failure::Failure;
@@ -79,13 +80,6 @@ impl SeriesDump {
     pub fn known_time(&self) -> Option<String> {
         self.time.clone().or_else(|| known_time(&self.input))
     }
-
-    /// The process that took it, from a key in the agent's layout:
-    /// `(dyno, pid)`.
-    pub fn process(&self) -> Option<(String, u32)> {
-        let key = DumpKey::parse(self.input.to_str()?)?;
-        Some((key.dyno, key.pid))
-    }
 }
 
 /// Resolves the command line's dumps into the series to read.
@@ -102,25 +96,24 @@ pub fn resolve(
                 stores += 1;
                 let listed =
                     list(&store).map_err(|e| Failure::BadInput(format!("{store}: {e}")))?;
-                let before = series.len();
                 // Newest first from `list`: reversed, oldest first.
-                series.extend(
-                    listed
-                        .into_iter()
-                        .rev()
-                        .filter(|d| filter.keeps(d))
-                        .map(|dump| SeriesDump {
-                            input: dump.url.into(),
-                            time: Some(dump.time),
-                            listed: true,
-                        }),
-                );
-                if series.len() == before {
+                let kept: Vec<StoredDump> = listed
+                    .into_iter()
+                    .rev()
+                    .filter(|d| filter.keeps(d))
+                    .collect();
+                if kept.is_empty() {
                     return Err(Failure::NothingFound(format!(
                         "{store}: no dumps{}",
                         filter.describe()
                     )));
                 }
+                one_process(&store, &kept)?;
+                series.extend(kept.into_iter().map(|dump| SeriesDump {
+                    input: dump.url.into(),
+                    time: Some(dump.time),
+                    listed: true,
+                }));
             }
             None => series.push(SeriesDump {
                 input: arg.clone(),
@@ -143,6 +136,66 @@ pub fn resolve(
         series.sort_by(|a, b| a.time.cmp(&b.time));
     }
     Ok(series)
+}
+
+/// One process's dumps in a store.
+struct Process<'a> {
+    dyno: Option<&'a str>,
+    pid: Option<u32>,
+    dumps: u64,
+    first: &'a str,
+    last: &'a str,
+}
+
+impl Process<'_> {
+    /// `web.1 pid 21 (3 dumps, 2026-11-27T10:00:00.000Z to ...)`.
+    fn describe(&self) -> String {
+        let who = match (self.dyno, self.pid) {
+            (Some(dyno), Some(pid)) => format!("{dyno} pid {pid}"),
+            _ => "dumps outside the agent's layout".to_owned(),
+        };
+        let span = match self.first == self.last {
+            true => self.first.to_owned(),
+            false => format!("{} to {}", self.first, self.last),
+        };
+        format!("{who} ({}, {span})", counted(self.dumps, "dump"))
+    }
+}
+
+/// Refuses a store's dumps that come from several processes: a series is
+/// one process's (the workers of one dyno grow apart), so the user names
+/// it, told in one line what the store holds.
+fn one_process(store: &Location, dumps: &[StoredDump]) -> Result<(), Failure> {
+    let mut processes: Vec<Process<'_>> = Vec::new();
+    // Oldest first already.
+    for dump in dumps {
+        let (dyno, pid) = (dump.dyno.as_deref(), dump.pid);
+        match processes
+            .iter_mut()
+            .find(|p| p.dyno == dyno && p.pid == pid)
+        {
+            Some(process) => {
+                process.dumps += 1;
+                process.last = &dump.time;
+            }
+            None => processes.push(Process {
+                dyno,
+                pid,
+                dumps: 1,
+                first: &dump.time,
+                last: &dump.time,
+            }),
+        }
+    }
+    if processes.len() < 2 {
+        return Ok(());
+    }
+    let described: Vec<String> = processes.iter().map(Process::describe).collect();
+    Err(Failure::BadInput(format!(
+        "{store}: holds the dumps of {} processes: {}; choose one with --pid (and --dyno)",
+        processes.len(),
+        described.join("; ")
+    )))
 }
 
 /// When the dump named `input` was taken, where that is known: the agent's

@@ -28,26 +28,15 @@ pub fn run(args: &SuspectsArgs) -> Result<(), Failure> {
     print(args.common.format, &report, suspects_report)
 }
 
-/// The dumps as given; a store's, only the newest `--last` of one process
-/// (the newest dump's, unless --dyno or --pid choose), named on stderr
-/// since the user did not name them.
+/// The dumps as given; a store's (one process's), only the newest
+/// `--last`, named on stderr since the user did not name them.
 fn chosen_dumps(args: &SuspectsArgs) -> Result<Vec<SeriesDump>, Failure> {
     let mut series = resolve(&args.dumps, &args.filter.filter(), SeriesOrder::Given)?;
     if !series.iter().any(|dump| dump.listed) {
         return Ok(series);
     }
-    let newest = series.last().and_then(SeriesDump::process);
-    if let Some(process) = &newest {
-        series.retain(|dump| dump.process().as_ref() == Some(process));
-    }
     series.drain(..series.len().saturating_sub(args.last));
     let names: Vec<String> = series.iter().map(SeriesDump::name).collect();
-    match newest {
-        Some((dyno, pid)) => eprintln!(
-            "heapsift: suspects of {dyno} pid {pid} in {}",
-            names.join(" ")
-        ),
-        None => eprintln!("heapsift: suspects in {}", names.join(" ")),
-    }
+    eprintln!("heapsift: suspects in {}", names.join(" "));
     Ok(series)
 }

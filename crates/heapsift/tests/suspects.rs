@@ -190,12 +190,27 @@ fn a_store_stands_for_the_newest_dumps_of_one_process() {
     put("11", 8, 3);
     put("12", 7, 3);
     let store = dir.to_str().unwrap();
-    let run = heapsift(&["suspects", store, "--format", "json"]);
+    // Two processes: which one is the user's to say, told what is there.
+    let refused = heapsift(&["suspects", store]).fails(2);
+    refused
+        .assert_contains("holds the dumps of 2 processes")
+        .assert_contains(
+            "web.1 pid 7 (4 dumps, 2026-11-27T09:00:00.000Z to 2026-11-27T12:00:00.000Z)",
+        )
+        .assert_contains("web.1 pid 8 (1 dump, 2026-11-27T11:00:00.000Z)")
+        .assert_contains("--pid");
+    // The same rule for every command that takes a store.
+    for command in ["trend", "diff"] {
+        heapsift(&[command, store])
+            .fails(2)
+            .assert_contains("holds the dumps of 2 processes");
+    }
+    let run = heapsift(&["suspects", store, "--pid", "7", "--format", "json"]);
     let output = run.succeeds();
+    let stderr = output.stderr_text();
     assert!(
-        output.stderr_text().contains("web.1 pid 7"),
-        "{}",
-        output.stderr_text()
+        stderr.contains("suspects in") && stderr.contains("-process:7-"),
+        "{stderr}"
     );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let hours: Vec<&str> = report["dumps"]
@@ -216,8 +231,11 @@ fn a_store_stands_for_the_newest_dumps_of_one_process() {
     let gained = bytes[2].as_f64().unwrap() - bytes[0].as_f64().unwrap();
     let per_hour = first["growth_bytes_per_hour"].as_f64().unwrap();
     assert!((per_hour - gained / 2.0).abs() < 1.0, "{per_hour} {gained}");
-    // --last takes more; --pid another process.
-    let four = heapsift(&["suspects", store, "--last", "4", "--format", "json"]).json();
+    // --last takes more; --pid the other process.
+    let four = heapsift(&[
+        "suspects", store, "--pid", "7", "--last", "4", "--format", "json",
+    ])
+    .json();
     assert_eq!(four["dumps"].as_array().unwrap().len(), 4);
     let other = heapsift(&["suspects", store, "--pid", "8", "--format", "json"]).json();
     assert_eq!(other["dumps"].as_array().unwrap().len(), 1);
