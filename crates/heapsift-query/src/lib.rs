@@ -26,6 +26,6 @@ pub use retained::{DominatorQuery, Heap, RetainedQuery};
 pub use series::{DiffQuery, DiffReading, TrendQuery, diff_after};
 pub use suspects::SuspectsQuery;
 pub use values::{
-    ChoiceParser, CountParser, GenerationArg, PositiveCountParser, RetainedBy, TrendBy,
-    parse_address_arg, parse_choice, parse_count, parse_positive_count,
+    ChoiceParser, CountParser, GenerationArg, RetainedBy, TrendBy, parse_address_arg, parse_choice,
+    parse_count, parse_positive_count,
 };

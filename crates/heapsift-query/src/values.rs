@@ -51,10 +51,32 @@ pub fn parse_choice<T: ValueEnum>(name: &str, text: &str) -> Result<T, QueryErro
     })
 }
 
-/// Reads a count for clap with [`parse_count`], so that the command line
-/// refuses a bad one with the web API's words.
+/// Reads a count for clap with [`parse_count`] (or
+/// [`parse_positive_count`]), so that the command line refuses a bad one
+/// with the web API's words.
 #[derive(Debug, Clone, Copy)]
-pub struct CountParser(pub &'static str);
+pub struct CountParser {
+    name: &'static str,
+    parse: fn(&str, &str) -> Result<usize, QueryError>,
+}
+
+impl CountParser {
+    /// Any count, 0 included, for the option called `name`.
+    pub const fn new(name: &'static str) -> Self {
+        CountParser {
+            name,
+            parse: parse_count,
+        }
+    }
+
+    /// A count of 1 or more.
+    pub const fn positive(name: &'static str) -> Self {
+        CountParser {
+            name,
+            parse: parse_positive_count,
+        }
+    }
+}
 
 impl TypedValueParser for CountParser {
     type Value = usize;
@@ -65,24 +87,7 @@ impl TypedValueParser for CountParser {
         _: Option<&Arg>,
         value: &OsStr,
     ) -> Result<usize, clap::Error> {
-        parse_count(self.0, &value.to_string_lossy()).map_err(|e| refused(command, &e))
-    }
-}
-
-/// Reads a count of 1 or more for clap with [`parse_positive_count`].
-#[derive(Debug, Clone, Copy)]
-pub struct PositiveCountParser(pub &'static str);
-
-impl TypedValueParser for PositiveCountParser {
-    type Value = usize;
-
-    fn parse_ref(
-        &self,
-        command: &Command,
-        _: Option<&Arg>,
-        value: &OsStr,
-    ) -> Result<usize, clap::Error> {
-        parse_positive_count(self.0, &value.to_string_lossy()).map_err(|e| refused(command, &e))
+        (self.parse)(self.name, &value.to_string_lossy()).map_err(|e| refused(command, &e))
     }
 }
 

@@ -4,9 +4,8 @@ use std::ffi::OsString;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use heapsift_query::{
-    ChoiceParser, CountParser, GenerationArg, GenerationQuery, PathQuery, PathTarget,
-    PositiveCountParser, RetainedBy, RetainedQuery, ShowQuery, SuspectsQuery, TrendBy, TrendQuery,
-    parse_address_arg,
+    ChoiceParser, CountParser, GenerationArg, GenerationQuery, PathQuery, PathTarget, RetainedBy,
+    RetainedQuery, ShowQuery, SuspectsQuery, TrendBy, TrendQuery, parse_address_arg,
 };
 
 use crate::series::DumpFilter;
@@ -251,7 +250,7 @@ pub struct PathArgs {
     pub location: Option<String>,
 
     /// How many path shapes to show with --location.
-    #[arg(long, value_name = "N", default_value_t = PathQuery::DEFAULT_TOP, value_parser = CountParser("top"))]
+    #[arg(long, value_name = "N", default_value_t = PathQuery::DEFAULT_TOP, value_parser = CountParser::new("top"))]
     pub top: usize,
 
     #[command(flatten)]
@@ -335,7 +334,7 @@ pub struct TrendArgs {
     pub by: TrendBy,
 
     /// How many rows.
-    #[arg(long, value_name = "N", default_value_t = TrendQuery::DEFAULT_TOP, value_parser = CountParser("top"))]
+    #[arg(long, value_name = "N", default_value_t = TrendQuery::DEFAULT_TOP, value_parser = CountParser::new("top"))]
     pub top: usize,
 
     /// The order of the dumps: as given, or by when they were taken (from
@@ -370,11 +369,11 @@ pub struct SuspectsArgs {
     pub dumps: Vec<OsString>,
 
     /// How many suspects.
-    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_TOP, value_parser = PositiveCountParser("top"))]
+    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_TOP, value_parser = CountParser::positive("top"))]
     pub top: usize,
 
     /// With a store: how many of its newest dumps.
-    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_LAST, value_parser = PositiveCountParser("last"))]
+    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_LAST, value_parser = CountParser::positive("last"))]
     pub last: usize,
 
     #[command(flatten)]
@@ -483,7 +482,7 @@ pub struct RetainedArgs {
     pub by: RetainedBy,
 
     /// How many rows.
-    #[arg(long, value_name = "N", default_value_t = RetainedQuery::DEFAULT_TOP, value_parser = CountParser("top"))]
+    #[arg(long, value_name = "N", default_value_t = RetainedQuery::DEFAULT_TOP, value_parser = CountParser::new("top"))]
     pub top: usize,
 
     /// Only the objects that this one retains (its dominator subtree).
@@ -580,7 +579,7 @@ pub struct ReadArgs {
     pub generation: Option<GenerationArg>,
 
     /// Rows per table in the generation report.
-    #[arg(long, value_name = "N", default_value_t = GenerationQuery::DEFAULT_LINES, value_parser = CountParser("lines"))]
+    #[arg(long, value_name = "N", default_value_t = GenerationQuery::DEFAULT_LINES, value_parser = CountParser::new("lines"))]
     pub lines: usize,
 
     #[command(flatten)]

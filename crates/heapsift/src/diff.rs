@@ -95,10 +95,7 @@ fn write_kept_lines(
     let path = output.target().display();
     output
         .write(|out| diff(out))
-        .map_err(|failure| match failure {
-            Failure::Output(e) => Failure::BadInput(format!("{path}: cannot write the diff: {e}")),
-            other => other,
-        })
+        .map_err(|failure| failure.when_writing(&format!("{path}: cannot write the diff")))
 }
 
 /// Whether two arguments name one dump: the same file, or the same URL.

@@ -40,6 +40,18 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// What failing to write an output file means to the user: `what`
+    /// (`OUT: cannot write`) and why, as bad input (exit 2) rather than a
+    /// report that could not be printed.
+    pub fn when_writing(self, what: &str) -> Failure {
+        match self {
+            Failure::Output(e) => Failure::BadInput(format!("{what}: {e}")),
+            other => other,
+        }
+    }
+}
+
 impl From<io::Error> for Failure {
     fn from(err: io::Error) -> Self {
         Failure::Output(err)

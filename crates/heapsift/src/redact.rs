@@ -1,7 +1,6 @@
 //! `heapsift redact IN OUT`: a copy of a dump with its strings' values
 //! replaced, to share.
 
-use std::io;
 use std::path::Path;
 
 use heapsift_input::ReadOptions;
@@ -38,7 +37,6 @@ pub fn run(args: &RedactArgs) -> Result<(), Failure> {
     let input = open_dump(&args.input)?;
     let name = input.name.clone();
     let options = ReadOptions::with_threads(args.threads);
-    let cannot_write = |e: io::Error| Failure::BadInput(format!("{out_name}: cannot write: {e}"));
     output
         .write(|out| {
             let scanned = reading(&name, input.input, true, |input| {
@@ -55,11 +53,8 @@ pub fn run(args: &RedactArgs) -> Result<(), Failure> {
                     "{name}: could not be read to its end ({error}); {out_name} not written"
                 )));
             }
-            scanned.written.map_err(cannot_write)
+            Ok(scanned.written?)
         })
-        .map_err(|failure| match failure {
-            Failure::Output(e) => cannot_write(e),
-            other => other,
-        })?;
+        .map_err(|failure| failure.when_writing(&format!("{out_name}: cannot write")))?;
     Ok(())
 }

@@ -5,9 +5,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{heapsift, rails, scratch};
+use common::{heapsift, rails, ruby, scratch};
 use serde_json::Value;
 
 /// The suspect whose collection is at `address`, if any.
@@ -89,17 +88,7 @@ fn the_rails_leak_is_suspect_one_and_the_tracer_is_set_apart() {
 fn leaking_app(kind: &str) -> ([String; 3], String, String) {
     let dir = scratch(&format!("leak-{kind}"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/workloads/leaks.rb");
-    let output = Command::new("ruby")
-        .arg(&script)
-        .arg(kind)
-        .arg(&dir)
-        .output()
-        .expect("these tests need Ruby: apt-get install ruby");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ruby(&script, &[kind.as_ref(), dir.as_os_str()]);
     let addresses: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("addresses.json")).unwrap())
             .unwrap();

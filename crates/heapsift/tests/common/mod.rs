@@ -79,9 +79,17 @@ pub fn dump_with_ruby(dir: &Path, name: &str, body: &str, args: &[&str]) -> Path
         ),
     )
     .unwrap();
+    let mut script_args = vec![dump.as_os_str()];
+    script_args.extend(args.iter().map(std::ffi::OsStr::new));
+    ruby(&script, &script_args);
+    dump
+}
+
+/// Runs a Ruby `script` with `args`, failing the test with Ruby's stderr
+/// when it fails, or with a clear message when Ruby is missing.
+pub fn ruby(script: &Path, args: &[&std::ffi::OsStr]) {
     let output = Command::new("ruby")
-        .arg(&script)
-        .arg(&dump)
+        .arg(script)
         .args(args)
         .output()
         .expect("these tests need Ruby: apt-get install ruby");
@@ -90,5 +98,4 @@ pub fn dump_with_ruby(dir: &Path, name: &str, body: &str, args: &[&str]) -> Path
         "ruby failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    dump
 }
