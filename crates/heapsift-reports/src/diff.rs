@@ -115,16 +115,6 @@ impl Identities {
     fn contains(&self, identity: &Identity) -> bool {
         self.0.contains(identity)
     }
-
-    /// How many records have an identity (every record but ROOTs).
-    pub fn len(&self) -> usize {
-        self.0.entries().len()
-    }
-
-    /// Whether the dump had no records with an address.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Counts AFTER's new records (kept only if RETAINED has them, when

@@ -58,13 +58,8 @@ impl<K: Addressed> AddressIndex<K> {
         AddressIndex { entries, pages }
     }
 
-    /// The entries, ascending.
-    pub fn entries(&self) -> &[K] {
-        &self.entries
-    }
-
-    /// The position of `key` in [`entries`](Self::entries), if the index
-    /// has it.
+    /// The position of `key` among the (sorted) entries, if the index has
+    /// it.
     pub fn position(&self, key: &K) -> Option<usize> {
         let &(start, end) = self.pages.get(&(key.address() >> PAGE_BITS))?;
         let page = &self.entries[start as usize..end as usize];

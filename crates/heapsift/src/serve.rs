@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 
+use heapsift_scan::counted;
 use heapsift_serve::{LoadedDump, PageSinks, Served, check_address, new_token, serve};
 
 use crate::cli::ServeArgs;
@@ -35,11 +36,8 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         Some(token) => format!("http://{address}/?token={token}"),
         None => format!("http://{address}/"),
     };
-    let count = dumps.len();
-    println!(
-        "Serving {count} dump{} at {url} (Ctrl-C stops)",
-        if count == 1 { "" } else { "s" }
-    );
+    let count = counted(dumps.len() as u64, "dump");
+    println!("Serving {count} at {url} (Ctrl-C stops)");
     if args.open {
         open_browser(&url);
     }
