@@ -124,10 +124,9 @@ impl Analysis {
             bytes: retention.retained_bytes[super_root],
         };
         let threshold = MIN_BYTES.max((reachable.bytes as f64 * MIN_SHARE) as u64);
-        let tracers: Vec<u32> = (0..graph.object_count() as u32)
-            .filter(|&node| is_tracer(graph, node) && retention.is_reachable(node))
-            .collect();
-        let walk = accumulation_points(graph, retention, threshold, &tracers);
+        let census = NotAppData::of(graph, retention);
+        let tracers = &census.tracers;
+        let walk = accumulation_points(graph, retention, threshold, tracers);
         let paths = PathTree::new(graph);
         let candidates = walk
             .points
@@ -148,7 +147,7 @@ impl Analysis {
             reachable,
             tracing,
             candidates,
-            excluded: excluded(graph, retention, &tracers, &walk.hidden),
+            excluded: excluded(graph, retention, &census, &walk.hidden),
         }
     }
 
@@ -415,12 +414,51 @@ fn accumulated(graph: &HeapGraph, retention: &Retention, node: u32) -> Vec<Accum
     rows
 }
 
+/// What is not the app's data, found in one pass over the heap.
+struct NotAppData {
+    /// The allocation tracers' tables (reachable ones).
+    tracers: Vec<u32>,
+    /// The threads whose own memory (their stack) is worth saying.
+    threads: Vec<u32>,
+    /// Own bytes of classes, modules, method entries, iseqs...
+    code_bytes: u64,
+    /// Own bytes of dynamic symbols.
+    symbol_bytes: u64,
+}
+
+impl NotAppData {
+    fn of(graph: &HeapGraph, retention: &Retention) -> Self {
+        let mut found = NotAppData {
+            tracers: Vec::new(),
+            threads: Vec::new(),
+            code_bytes: 0,
+            symbol_bytes: 0,
+        };
+        for node in 0..graph.object_count() as u32 {
+            match graph.kind(node) {
+                "CLASS" | "MODULE" | "ICLASS" | "IMEMO" => {
+                    found.code_bytes += graph.own_bytes(node)
+                }
+                "SYMBOL" => found.symbol_bytes += graph.own_bytes(node),
+                "DATA" if is_tracer(graph, node) && retention.is_reachable(node) => {
+                    found.tracers.push(node)
+                }
+                "DATA" if is_thread(graph, node) && graph.own_bytes(node) >= THREAD_STACK_SHOWN => {
+                    found.threads.push(node)
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+}
+
 /// The tracers' tables, the threads' stacks, the VM's hidden tables, code
 /// and symbols, biggest first.
 fn excluded(
     graph: &HeapGraph,
     retention: &Retention,
-    tracers: &[u32],
+    census: &NotAppData,
     hidden: &[u32],
 ) -> Vec<Excluded> {
     let entry = |node: u32, reason: &str, bytes: u64| Excluded {
@@ -429,7 +467,8 @@ fn excluded(
         description: graph.describe(node),
         retained_bytes: bytes,
     };
-    let mut excluded: Vec<Excluded> = tracers
+    let mut excluded: Vec<Excluded> = census
+        .tracers
         .iter()
         .map(|&node| {
             let bytes = retention.retained_bytes[node as usize];
@@ -440,17 +479,13 @@ fn excluded(
             )
         })
         .collect();
-    excluded.extend(
-        (0..graph.object_count() as u32)
-            .filter(|&node| is_thread(graph, node) && graph.own_bytes(node) >= THREAD_STACK_SHOWN)
-            .map(|node| {
-                entry(
-                    node,
-                    "a thread's own memory (its machine stack)",
-                    graph.own_bytes(node),
-                )
-            }),
-    );
+    excluded.extend(census.threads.iter().map(|&node| {
+        entry(
+            node,
+            "a thread's own memory (its machine stack)",
+            graph.own_bytes(node),
+        )
+    }));
     excluded.extend(hidden.iter().map(|&node| {
         let bytes = retention.retained_bytes[node as usize];
         entry(
@@ -459,7 +494,7 @@ fn excluded(
             bytes,
         )
     }));
-    excluded.extend(aggregates(graph));
+    excluded.extend(aggregates(census));
     excluded.sort_by(|a, b| {
         b.retained_bytes
             .cmp(&a.retained_bytes)
@@ -470,24 +505,15 @@ fn excluded(
 
 /// What code and the symbol table take, each as one row without an
 /// address: they are many small objects, not one.
-fn aggregates(graph: &HeapGraph) -> Vec<Excluded> {
-    let mut code = 0u64;
-    let mut symbols = 0u64;
-    for node in 0..graph.object_count() as u32 {
-        match graph.kind(node) {
-            "CLASS" | "MODULE" | "ICLASS" | "IMEMO" => code += graph.own_bytes(node),
-            "SYMBOL" => symbols += graph.own_bytes(node),
-            _ => {}
-        }
-    }
+fn aggregates(census: &NotAppData) -> Vec<Excluded> {
     [
         (
-            code,
+            census.code_bytes,
             "code",
             "classes, modules, method entries and instruction sequences (their own size)",
         ),
         (
-            symbols,
+            census.symbol_bytes,
             "the symbol table",
             "dynamic symbols (their own size)",
         ),
