@@ -74,6 +74,69 @@ class ProductionTest < Minitest::Test
            "no generation report has a row for config.ru")
   end
 
+  # The article's workflow from Ruby: `rails c` (here a plain Ruby process)
+  # signals, waits and gets the stored dumps; so does the gem executable,
+  # and heapsift's own signal still works with the same agents.
+  def test_a_signal_from_ruby_returns_every_workers_dump
+    store = "s3://#{@bucket}/from-ruby/"
+    web1 = start_puma("web.1", store)
+    console = <<~RUBY
+      require "heapsift/agent"
+      outcome = HeapSift::Agent.signal(ARGV[0], wait: true, timeout: 30)
+      puts outcome.urls
+      exit outcome.success?
+    RUBY
+    from_ruby, ruby_seconds = timed { ruby!("-e", console, MESSAGE) }
+    assert_equal web1[:workers].sort, from_ruby.lines.map { |url| pid_of(url) }.sort
+    assert(from_ruby.lines.all? { |url| url.start_with?("#{store}web.1/") }, from_ruby)
+    (from_heapsift, _replies), heapsift_seconds = timed { signal!(store) }
+    assert_operator ruby_seconds, :<=, heapsift_seconds + 0.5, "Ruby's signal --wait is no slower than heapsift's"
+    assert_equal web1[:workers].sort, from_heapsift.map { |url| pid_of(url) }.sort
+    from_executable = ruby!(File.expand_path("../exe/heapsift-agent", __dir__), "signal", "--wait", "hourly")
+    assert_equal web1[:workers].sort, from_executable.lines.map { |url| pid_of(url) }.sort
+    listed = JSON.parse(heapsift!("list", store, "--format", "json"))
+    assert_equal 6, listed.size, "three signals, two workers: six dumps, and no context record listed as one"
+  end
+
+  def test_memory_above_the_threshold_stores_one_dump_per_worker
+    store = "s3://#{@bucket}/memory/"
+    web1 = start_puma("web.1", store, "HEAPSIFT_DUMP_ABOVE" => (10 << 20).to_s)
+    sleep 20
+    listed = JSON.parse(heapsift!("list", store, "--format", "json"))
+    assert_equal web1[:workers].sort, listed.map { |dump| dump["pid"] }.sort, "one dump per worker in 20 s"
+    listed.each do |dump|
+      context = dump["context"]
+      assert_equal "memory", context.dig("trigger", "kind")
+      assert_equal 10 << 20, context.dig("trigger", "threshold_bytes")
+      assert_operator context.dig("trigger", "rss_bytes"), :>=, 10 << 20
+    end
+  end
+
+  # What the stored dumps are worth: live objects only, and a series per
+  # process that shows the app's leak.
+  def test_stored_dumps_are_clean_and_trend_follows_one_process
+    store = "s3://#{@bucket}/trend/"
+    web1 = start_puma("web.1", store)
+    3.times do
+      requests_to_each_worker(web1, 5)
+      signal!(store)
+    end
+    listed = JSON.parse(heapsift!("list", store, "--format", "json"))
+    listed.each do |dump|
+      retained = JSON.parse(heapsift!("retained", dump["url"], "--top", "1", "--format", "json"))
+      share = retained.dig("unreachable", "bytes").fdiv(retained["total_bytes"])
+      assert_operator share, :<=, 0.01, "#{dump['url']}: #{(share * 100).round(1)} % of the bytes are unreachable"
+    end
+    _out, err, status = heapsift("trend", store)
+    assert_equal 2, status.exitstatus
+    assert_match(/holds the dumps of 2 processes: .*choose one with --pid/, err)
+    pid = web1[:workers].first
+    trend = JSON.parse(heapsift!("trend", store, "--pid", pid.to_s, "--format", "json"))
+    first = trend["rows"].first
+    assert_equal [true, "STRING"], first.values_at("steady", "type"), first
+    assert_match(%r{/puma_app/config\.ru:\d+\z}, first["location"])
+  end
+
   def test_fetch_keeps_a_copy_and_never_overwrites_one
     store = "s3://#{@bucket}/fetch/"
     start_puma("web.1", store)
@@ -162,13 +225,13 @@ class ProductionTest < Minitest::Test
 
   # Starts a Puma cluster as the given dyno and waits until both workers
   # booted (and, on a chosen dyno, listen for signals).
-  def start_puma(dyno, store)
+  def start_puma(dyno, store, extra_env = {})
     port = free_port
     log = File.join(@dir, "puma-#{dyno}.log")
     env = {
       "PORT" => port.to_s, "DYNO" => dyno, "HEAPSIFT_STORE" => store, "DATABASE_URL" => @database_url,
       "RUBYLIB" => [LIB, ENV.fetch("RUBYLIB", nil)].compact.join(File::PATH_SEPARATOR)
-    }
+    }.merge(extra_env)
     pid = spawn(env, "puma", "-C", File.join(APP, "puma.rb"), out: log, err: log, chdir: @dir)
     puma = { pid: pid, port: port, log: log }
     @pumas << puma
@@ -192,6 +255,31 @@ class ProductionTest < Minitest::Test
 
   def get(puma)
     Net::HTTP.get_response(URI("http://127.0.0.1:#{puma[:port]}/"))
+  end
+
+  # Sends requests until each worker answered at least `count` of them
+  # (the body is the worker's pid).
+  def requests_to_each_worker(puma, count)
+    answered = Hash.new(0)
+    200.times do
+      break if puma[:workers].all? { |pid| answered[pid] >= count }
+
+      answered[get(puma).body.to_i] += 1
+    end
+    assert(puma[:workers].all? { |pid| answered[pid] >= count }, "requests per worker: #{answered}")
+  end
+
+  def timed
+    started = Time.now
+    [yield, Time.now - started]
+  end
+
+  # Runs Ruby with the agent's lib and DATABASE_URL, as `rails c` would;
+  # returns its output, failing the test if it failed.
+  def ruby!(*args)
+    out, err, status = Open3.capture3({ "DATABASE_URL" => @database_url }, "ruby", "-I", LIB, *args)
+    assert status.success?, "ruby #{args.first} failed: #{err}"
+    out
   end
 
   def free_port
