@@ -48,6 +48,7 @@ def run(label, lib, heapsift, database_url, here)
   puma = spawn(env, "puma", "-C", File.join(here, "puma.rb"), out: log, err: log)
   sleep 0.2 until File.read(log).include?("listening on heapsift_web_1")
   uri = URI("http://127.0.0.1:#{port}/")
+  Net::HTTP.get_response(uri) # the worker loads the app (and its 2M Hashes) first
 
   dumping = false
   latencies = []

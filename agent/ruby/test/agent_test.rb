@@ -100,6 +100,23 @@ class AgentTest < Minitest::Test
     assert_match(/Heap total/, output)
   end
 
+  def test_either_compressor_writes_a_gzipped_dump_and_fails_cleanly
+    compressors = HeapSift::Agent::Dumper::Compressor
+    assert_equal compressors::Process, compressors.best, "this machine has gzip"
+    assert_equal compressors::Thread, compressors.best(File.join(@dir, "no-bin"))
+    [compressors::Process, compressors::Thread].each do |compressor|
+      path = File.join(@dir, "#{compressor.name[/\w+\z/]}.dump.gz")
+      dump = HeapSift::Agent::Dumper.dump(path, compressor: compressor)
+      assert_equal File.size(path), dump.compressed_bytes
+      lines = Zlib::GzipReader.open(path) { |gz| gz.each_line.first(3) }
+      assert(lines.all? { |line| JSON.parse(line).key?("type") }, "#{compressor}: #{lines}")
+
+      missing = File.join(@dir, "gone", "x.dump.gz")
+      assert_raises(SystemCallError, IOError) { HeapSift::Agent::Dumper.dump(missing, compressor: compressor) }
+      refute File.exist?(missing)
+    end
+  end
+
   # A store that fails while it is down.
   class FlakyStore < HeapSift::Agent::FolderStore
     attr_accessor :down
