@@ -41,6 +41,13 @@ class MemoryTest < Minitest::Test
     assert_operator kept.bytesize, :>, 0
   end
 
+  def test_without_proc_nothing_is_known
+    memory = HeapSift::Agent::Memory.new(proc_dir: File.join(@dir, "no-proc"), cgroup_root: File.join(@dir, "none"))
+    assert_nil memory.rss
+    assert_nil memory.rss_peak
+    assert_nil memory.limit
+  end
+
   def test_an_rss_check_is_cheap
     memory = HeapSift::Agent::Memory.new
     memory.rss

@@ -96,6 +96,26 @@ class ProductionTest < Minitest::Test
     assert_equal web1[:workers].sort, from_executable.lines.map { |url| pid_of(url) }.sort
     listed = JSON.parse(heapsift!("list", store, "--format", "json"))
     assert_equal 6, listed.size, "three signals, two workers: six dumps, and no context record listed as one"
+    listed.each { |dump| assert_equal "signal", dump.dig("context", "trigger", "kind"), dump }
+  end
+
+  # What the dump cannot say, said by heapsift info from the stored record.
+  def test_info_compares_the_processs_rss_with_the_dumps_objects
+    store = "s3://#{@bucket}/info/"
+    start_puma("web.1", store)
+    url = signal!(store, MESSAGE).first.first
+    info = JSON.parse(heapsift!("info", url, "--format", "json"))
+    context = info["context"]
+    %w[rss_bytes rss_peak_bytes].each { |field| assert_kind_of Integer, context[field], field }
+    assert_kind_of Integer, info["objects_bytes"]
+    assert_operator info["objects_bytes"], :>, 0
+    assert_equal context["rss_bytes"] - info["objects_bytes"], info["gap_bytes"]
+    assert_equal({ "kind" => "signal", "message" => MESSAGE }, context["trigger"].slice("kind", "message"))
+    text = heapsift!("info", url)
+    assert_match(/RSS/, text)
+    assert_match(/peak/i, text)
+    assert_includes text, MESSAGE
+    assert_match(/outside Ruby objects/, text)
   end
 
   def test_memory_above_the_threshold_stores_one_dump_per_worker
@@ -145,6 +165,8 @@ class ProductionTest < Minitest::Test
 
     heapsift!("fetch", url, copy)
     assert_match(/^Generation:/, heapsift!("read", copy))
+    record = JSON.parse(File.read(File.join(@dir, "copy.json")))
+    assert_equal pid_of(url), record["pid"], "fetch brings the context record along, beside the copy"
     File.write(copy, "mine")
     _out, err, status = heapsift("fetch", url, copy)
     assert_equal 2, status.exitstatus

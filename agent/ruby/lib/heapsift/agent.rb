@@ -38,7 +38,7 @@ module HeapSift
 
       memory = Memory.new(cgroup_root: cgroup_root)
       limit = memory.limit
-      trigger = memory_trigger(dump_above, limit, min_interval, log)
+      trigger = memory_trigger(dump_above, memory, limit, min_interval, log)
       store = Store.for(store)
       listener = listener(database_url, "heapsift_#{process_type}_#{number}", log)
       runner = Runner.new(dyno: dyno, store: store, log: log, memory: memory, memory_limit: limit, gc: gc,
@@ -67,8 +67,9 @@ module HeapSift
 
     # The memory trigger of `dump_above`, or nil (none asked, or no way to
     # honour it: said in the log).
-    def self.memory_trigger(dump_above, limit, min_interval, log)
+    def self.memory_trigger(dump_above, memory, limit, min_interval, log)
       return nil unless dump_above
+      raise ArgumentError, "RSS cannot be read here (no /proc/self/statm)" unless memory.rss
 
       threshold = Memory.threshold(dump_above, limit)
       MemoryTrigger.new(threshold: threshold, min_interval: min_interval)
