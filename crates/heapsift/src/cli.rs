@@ -90,8 +90,11 @@ pub enum Command {
     /// List the dumps in a store, newest first.
     ///
     /// STORE is where the agent writes: `s3://bucket/prefix/` or a folder.
+    /// The dumps are the objects whose names end `.dump`, `.dump.gz` or
+    /// `.dump.zst`; their context records and other files are not listed.
     /// Each row gives the dump's URL (to pass to `read` or `fetch`), its
-    /// size, when it was taken, and the dyno and process that took it.
+    /// size, when it was taken, the dyno and process that took it, and the
+    /// process's RSS then (RSS, from its context record; `-` without one).
     /// S3 settings come from the AWS_* variables; AWS_ENDPOINT_URL names an
     /// S3-compatible server.
     ///
@@ -101,13 +104,15 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     List(ListArgs),
 
-    /// Download a dump from a store to a local file.
+    /// Download a dump from a store to a local file, with its context record.
     ///
     /// DEST is a file name or a folder (default: the current folder, under
-    /// the dump's own name). The file is written under a temporary name and
-    /// renamed when complete; an existing file is never replaced without
-    /// --force. The analysis commands read s3:// URLs directly; fetch is for
-    /// keeping a copy.
+    /// the dump's own name). The dump's context record, when it has one,
+    /// comes along beside the copy (`before.json` for `before.dump.gz`).
+    /// Each file is written under a temporary name and renamed when
+    /// complete; an existing file is never replaced without --force (and
+    /// then nothing is fetched). The analysis commands read s3:// URLs
+    /// directly; fetch is for keeping a copy.
     ///
     /// Examples:
     ///   heapsift fetch s3://acme-heaps/prod/web.1/2026-11-27T14:03:09.512Z-process:4242-heap.dump.gz
