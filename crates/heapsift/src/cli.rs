@@ -79,10 +79,12 @@ pub enum Command {
     /// Sends a NOTIFY to `heapsift_<process-type>_<n>` for each dyno n; every
     /// agent process listening there dumps its heap and stores it. With
     /// --wait, waits for their answers and prints where each dump was
-    /// stored, one per line.
+    /// stored, one per line, as the agents say; with --store too, checks
+    /// that each dump is there first.
     ///
     /// Examples:
     ///   heapsift signal "memory at 2 GB after deploy"
+    ///   heapsift signal --wait "after deploy"
     ///   heapsift signal --wait --store s3://acme-heaps/prod/ --dynos 2
     #[command(verbatim_doc_comment)]
     Signal(SignalArgs),
@@ -556,12 +558,12 @@ pub struct SignalArgs {
     #[arg(long, value_name = "TYPE", default_value = "web")]
     pub process_type: String,
 
-    /// Wait for every agent's answer and print the stored dumps.
-    #[arg(long, requires = "store")]
+    /// Wait for every agent's answer and print where each stored its dump.
+    #[arg(long)]
     pub wait: bool,
 
-    /// The store the agents write to (`s3://bucket/prefix/` or a folder),
-    /// to check their dumps.
+    /// With --wait: the store the agents write to (`s3://bucket/prefix/`
+    /// or a folder), to check that each dump is there.
     #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
 

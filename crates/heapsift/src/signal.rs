@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use heapsift_capture::{SignalOptions, signal};
+use heapsift_capture::{Reply, SignalOptions, signal};
 use heapsift_store::{Location, exists};
 
 use crate::cli::SignalArgs;
@@ -30,30 +30,18 @@ pub fn run(args: &SignalArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let store_arg = args
+    let store = args
         .store
         .as_deref()
-        .expect("clap requires --store with --wait");
-    let store = Location::parse(store_arg).map_err(|e| Failure::BadInput(e.to_string()))?;
+        .map(Location::parse)
+        .transpose()
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
     let mut out = io::stdout().lock();
     let mut problems = Vec::new();
     for reply in &outcome.finished {
-        let who = format!("{} (pid {})", reply.dyno, reply.pid);
-        match (reply.status.as_str(), &reply.key) {
-            ("stored", Some(key)) => {
-                let object = store.join(key);
-                match exists(&object) {
-                    Ok(true) => writeln!(out, "{object}")?,
-                    Ok(false) => {
-                        problems.push(format!("{who} stored {key}, but {object} does not exist"))
-                    }
-                    Err(e) => problems.push(format!("{who} stored {key}; checking {object}: {e}")),
-                }
-            }
-            _ => problems.push(format!(
-                "{who} failed: {}",
-                reply.message.as_deref().unwrap_or("no reason given")
-            )),
+        match stored_at(reply, store.as_ref()) {
+            Ok(url) => writeln!(out, "{url}")?,
+            Err(problem) => problems.push(problem),
         }
     }
     for (dyno, pid) in &outcome.unfinished {
@@ -71,6 +59,37 @@ pub fn run(args: &SignalArgs) -> Result<(), Failure> {
     match problems.is_empty() {
         true => Ok(()),
         false => Err(Failure::NothingFound(problems.join("; "))),
+    }
+}
+
+/// Where a reply says its dump was stored, or what went wrong. With a
+/// store, the dump is checked there (by its key, which every agent
+/// sends); without one, the agent's own `url` is taken (its `key` from an
+/// agent too old to send one).
+fn stored_at(reply: &Reply, store: Option<&Location>) -> Result<String, String> {
+    let who = format!("{} (pid {})", reply.dyno, reply.pid);
+    let (status, key) = (reply.status.as_str(), reply.key.as_deref());
+    let stored = match (status, key, &reply.url) {
+        ("stored", Some(key), _) => key,
+        ("stored", None, Some(url)) if store.is_none() => return Ok(url.clone()),
+        ("stored", None, _) => return Err(format!("{who} stored a dump but did not say where")),
+        _ => {
+            return Err(format!(
+                "{who} failed: {}",
+                reply.message.as_deref().unwrap_or("no reason given")
+            ));
+        }
+    };
+    let Some(store) = store else {
+        return Ok(reply.url.clone().unwrap_or_else(|| stored.to_owned()));
+    };
+    let object = store.join(stored);
+    match exists(&object) {
+        Ok(true) => Ok(object.to_string()),
+        Ok(false) => Err(format!(
+            "{who} stored {stored}, but {object} does not exist"
+        )),
+        Err(e) => Err(format!("{who} stored {stored}; checking {object}: {e}")),
     }
 }
 
