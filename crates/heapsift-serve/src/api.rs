@@ -296,7 +296,7 @@ async fn trend(State(served): State<Arc<Served>>, Query(params): Params) -> Answ
                 TrendBy::Location => &dump.trend_by_location,
                 TrendBy::Class => &dump.trend_by_class,
             };
-            series.add_dump(dump.name.clone(), counts.clone());
+            series.add_dump(dump.name.clone(), counts.clone(), None);
         }
         Ok(Json(query.report(series)))
     })

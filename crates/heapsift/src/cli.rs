@@ -14,7 +14,8 @@ use crate::series::DumpFilter;
 ///
 /// heapsift reads heap dumps written by Ruby's `ObjectSpace.dump_all`
 /// (Ruby 2.1 to 4.0; plain, gzip or zstd; a path, `-` for stdin, or
-/// s3://bucket/key), names the leak with its evidence (suspects), prints
+/// s3://bucket/key), says what a dump holds and what the process around it
+/// had (info), names the leak with its evidence (suspects), prints
 /// heapy-compatible reports fast (read, diff), explains what keeps memory
 /// alive (retained, path, show) and what grows
 /// across many dumps (trend), in the terminal or a local web UI (serve),
@@ -51,6 +52,25 @@ pub enum Command {
     ///   heapsift read prod.dump.gz all --lines 20 --format json
     #[command(verbatim_doc_comment)]
     Read(ReadArgs),
+
+    /// What a dump holds, and what the process around it had: RSS against the objects.
+    ///
+    /// The dump's objects and their bytes, by type; the share allocated
+    /// while tracing was on, and its generations; the Ruby versions whose
+    /// format the dump has. Then, from the dump's context record (what the
+    /// heapsift agent stores beside each dump: `X.json` beside `X.dump.gz`,
+    /// also in S3), the process's side: its RSS when it dumped against the
+    /// bytes of the dump's objects (the gap is memory a heap dump cannot
+    /// show: native memory, fragmentation), its peak RSS, the memory limit,
+    /// the GC's heap pages, and what triggered the dump. All sizes in the
+    /// JSON are bytes.
+    ///
+    /// Examples:
+    ///   heapsift info prod.dump.gz
+    ///   heapsift info s3://acme-heaps/prod/web.1/2026-11-27T14:03:09.512Z-process:4242-heap.dump.gz
+    ///   heapsift info prod.dump.gz --format json
+    #[command(verbatim_doc_comment)]
+    Info(InfoArgs),
 
     /// Name the leak: the collections where memory accumulates, with their evidence.
     ///
@@ -570,6 +590,18 @@ pub struct SignalArgs {
     /// Seconds to wait for the answers.
     #[arg(long, value_name = "S", default_value_t = 60.0)]
     pub timeout: f64,
+}
+
+/// Arguments of `heapsift info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The heap dump: a file, `-` for stdin (which has no context record),
+    /// or `s3://bucket/key`.
+    #[arg(value_name = "DUMP")]
+    pub dump: OsString,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Arguments of `heapsift read`.

@@ -222,6 +222,46 @@ fn hundreds_of_records_in_s3_each_go_with_their_dump() {
 }
 
 #[test]
+fn info_and_trend_read_the_records_beside_s3_dumps() {
+    let gzip = std::fs::read(fixture("rails-small/3.dump.gz")).expect("fixture");
+    let key = "info/web.1/2026-11-27T14:03:09.512Z-process:4242-heap";
+    put(&format!("{key}.dump.gz"), gzip.clone());
+    let record = context_record(
+        "web.1",
+        "2026-11-27T14:03:09.512Z",
+        4242,
+        1_395_864_371,
+        "after deploy",
+    );
+    put(&format!("{key}.json"), record.clone().into_bytes());
+
+    let dump = url(&format!("{key}.dump.gz"));
+    let json = heapsift(&["info", &dump, "--format", "json"]).json();
+    assert_eq!(json["context_url"], url(&format!("{key}.json")));
+    let stored: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(json["context"], stored);
+    let objects = json["objects_bytes"].as_i64().unwrap();
+    assert_eq!(json["gap_bytes"].as_i64(), Some(1_395_864_371 - objects));
+    let local = heapsift(&["info", &rails(3), "--format", "json"]).json();
+    assert_eq!(json["objects_bytes"], local["objects_bytes"]);
+
+    let text = heapsift(&["info", &dump]).stdout();
+    assert!(text.contains("RSS 1.3 GB, peak RSS 1.3 GB"), "{text}");
+    assert!(text.contains("are outside Ruby objects"), "{text}");
+
+    // A dump without a record beside it: null, not an error.
+    put(
+        "info/web.1/2026-11-27T15:00:00.000Z-process:4242-heap.dump.gz",
+        gzip,
+    );
+    let trend = heapsift(&["trend", &url("info/"), "--format", "json"]).json();
+    assert_eq!(
+        trend["rss_bytes"],
+        serde_json::json!([1_395_864_371u64, null])
+    );
+}
+
+#[test]
 fn fetch_from_s3_brings_the_context_record() {
     let dump = std::fs::read(fixture("rails-small/1.dump.gz")).expect("fixture");
     let key = "fetch-record/web.1/2026-11-27T09:00:00.000Z-process:7-heap";
@@ -248,6 +288,10 @@ fn fetch_from_s3_brings_the_context_record() {
         std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap(),
         record
     );
+    // And info on the copy finds the copied record.
+    let copy = dir.join(format!("{name}.dump.gz"));
+    let json = heapsift(&["info", copy.to_str().unwrap(), "--format", "json"]).json();
+    assert_eq!(json["process"]["rss_bytes"], 99);
 }
 
 #[test]
