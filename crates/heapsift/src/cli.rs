@@ -206,11 +206,16 @@ pub enum Command {
     /// with two or more dumps, diff and trend. Everything is embedded in
     /// heapsift: the page works offline and sends nothing anywhere. It
     /// listens on loopback only; --allow-remote lets other machines in,
-    /// with a token printed at start.
+    /// with a token printed at start. A store (`s3://bucket/prefix/` or a
+    /// folder) stands for the newest three dumps of one process (--last
+    /// for more; --pid and --dyno name the process when the store holds
+    /// several). Each dump's overview shows the process's side from its
+    /// context record, as `info` does.
     ///
     /// Examples:
     ///   heapsift serve prod.dump.gz --open
     ///   heapsift serve 1.dump.gz 2.dump.gz 3.dump.gz --addr 127.0.0.1:8080
+    ///   heapsift serve s3://acme-heaps/prod/ --dyno web.1 --pid 4242
     #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
 
@@ -451,9 +456,17 @@ impl FilterArgs {
 /// Arguments of `heapsift serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The dumps: files or `s3://` URLs.
+    /// The dumps: files, `s3://` URLs, or a store (`s3://bucket/prefix/`
+    /// or a folder), which stands for the newest dumps of one process.
     #[arg(value_name = "DUMP", required = true)]
     pub dumps: Vec<OsString>,
+
+    /// With a store: how many of its newest dumps.
+    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_LAST, value_parser = CountParser::positive("last"))]
+    pub last: usize,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
 
     /// Where to listen (port 0: any free port).
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:7070")]
