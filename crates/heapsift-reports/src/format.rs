@@ -28,7 +28,10 @@
 //!
 //! Absence proves little (a dump of a small program may have no chilled
 //! string), so most clues only count when seen; the two that are on every
-//! object (`slot_size`, and `age` in `flags`) count either way. Older
+//! object (`slot_size`, and `age` in `flags`) count either way. Clues in
+//! parsed fields (ROOT categories, an IMEMO's kind and class) are taken
+//! from every record; those inside a line, from a sample of each reading
+//! thread's objects (see [`SAMPLE`]). Older
 //! Rubies than 3.1 can't be told apart here: no dump of one was at hand,
 //! so a dump without `slot_size` is "3.1 or older".
 
@@ -178,10 +181,19 @@ const HEAD: usize = 192;
 /// 126 bytes from the end at most in the fixtures).
 const TAIL: usize = 256;
 
+/// How many objects each reading thread looks into for the clues inside
+/// a line (the others are seen from fields already parsed): enough to
+/// find any of them in a dump of a real app, while a big dump costs no
+/// more than a small one. A clue missed this way only leaves the range
+/// wider; nothing false is claimed.
+const SAMPLE: u32 = 32_768;
+
 /// The clues of the records it is fed; one per reading thread.
 #[derive(Debug, Default, Clone)]
 pub struct FormatSink {
     seen: u32,
+    /// Objects looked into so far.
+    sampled: u32,
 }
 
 impl FormatSink {
@@ -229,6 +241,13 @@ impl FormatSink {
     }
 
     fn object(&mut self, record: &Record<'_>) {
+        if record.kind == b"IMEMO" {
+            self.imemo_fields(record);
+        }
+        if self.sampled >= SAMPLE {
+            return;
+        }
+        self.sampled += 1;
         let text = record.text;
         let head = &text[..text.len().min(HEAD)];
         // On every object (or on none): both are looked for until seen.
@@ -251,14 +270,18 @@ impl FormatSink {
         }
     }
 
+    /// What an IMEMO's parsed fields tell, for every IMEMO.
+    fn imemo_fields(&mut self, record: &Record<'_>) {
+        match record.imemo_type == Some(b"fields") {
+            true => self.note(Clue::ImemoFields),
+            false if record.class.is_some() => self.note(Clue::ImemoClass),
+            false => {}
+        }
+    }
+
+    /// What an IMEMO's line tells, looked for in the sample.
     fn imemo(&mut self, record: &Record<'_>, head: &[u8]) {
-        let fields = record.imemo_type == Some(b"fields");
-        if fields {
-            self.note(Clue::ImemoFields);
-        } else {
-            if record.class.is_some() {
-                self.note(Clue::ImemoClass);
-            }
+        if record.imemo_type != Some(b"fields") {
             self.look(Clue::ImemoShapeId, || has(head, b"\"shape_id\":"));
         }
         if matches!(record.imemo_type, Some(b"callinfo" | b"callcache")) {

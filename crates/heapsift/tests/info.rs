@@ -140,6 +140,13 @@ fn info_sets_rss_against_the_objects_from_the_record_beside_the_dump() {
     let stored: Value = serde_json::from_str(&record).unwrap();
     assert_eq!(json["context"], stored, "the record as stored");
     assert_eq!(json["context"]["a_field_of_a_later_version"]["kept"], true);
+    // In the order stored, too.
+    let fields: Vec<&String> = json["context"].as_object().unwrap().keys().collect();
+    assert_eq!(fields.first().map(|f| f.as_str()), Some("version"));
+    assert_eq!(
+        fields.last().map(|f| f.as_str()),
+        Some("a_field_of_a_later_version")
+    );
     let objects = json["objects_bytes"].as_i64().unwrap();
     assert!(objects > 1_000_000, "{objects}");
     assert_eq!(json["gap_bytes"].as_i64(), Some(rss as i64 - objects));
