@@ -1,6 +1,7 @@
-//! The dumps of a series (`trend`, `diff`): files and objects as given, and
-//! stores (`s3://bucket/prefix/` or a folder) replaced by their dumps,
-//! oldest first, optionally only one dyno's or one process's.
+//! The dumps of a series (`trend`, `diff`, `suspects`, `serve`): files and
+//! objects as given, and stores (`s3://bucket/prefix/` or a folder)
+//! replaced by their dumps, oldest first, optionally only one dyno's or one
+//! process's, each with where its context record would be.
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;

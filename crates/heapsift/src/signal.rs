@@ -62,28 +62,24 @@ pub fn run(args: &SignalArgs) -> Result<(), Failure> {
     }
 }
 
-/// Where a reply says its dump was stored, or what went wrong. With a
-/// store, the dump is checked there (by its key, which every agent
-/// sends); without one, the agent's own `url` is taken (its `key` from an
-/// agent too old to send one).
+/// Where a reply says its dump was stored, or what went wrong. Without a
+/// store, the agent's own `url` is taken (its `key` from an agent too old
+/// to send one); with one, the dump is checked there, by its key (or, from
+/// an agent that sent only a url, at that url).
 fn stored_at(reply: &Reply, store: Option<&Location>) -> Result<String, String> {
     let who = format!("{} (pid {})", reply.dyno, reply.pid);
-    let (status, key) = (reply.status.as_str(), reply.key.as_deref());
-    let stored = match (status, key, &reply.url) {
-        ("stored", Some(key), _) => key,
-        ("stored", None, Some(url)) if store.is_none() => return Ok(url.clone()),
-        ("stored", None, _) => return Err(format!("{who} stored a dump but did not say where")),
-        _ => {
-            return Err(format!(
-                "{who} failed: {}",
-                reply.message.as_deref().unwrap_or("no reason given")
-            ));
-        }
+    if reply.status != "stored" {
+        let why = reply.message.as_deref().unwrap_or("no reason given");
+        return Err(format!("{who} failed: {why}"));
+    }
+    let (key, url) = (reply.key.as_deref(), reply.url.as_deref());
+    let object = match (store, key, url) {
+        (None, _, Some(url)) | (None, Some(url), None) => return Ok(url.to_owned()),
+        (Some(store), Some(key), _) => store.join(key),
+        (Some(_), None, Some(url)) => Location::parse(url).map_err(|e| format!("{who}: {e}"))?,
+        (_, None, None) => return Err(format!("{who} stored a dump but did not say where")),
     };
-    let Some(store) = store else {
-        return Ok(reply.url.clone().unwrap_or_else(|| stored.to_owned()));
-    };
-    let object = store.join(stored);
+    let stored = key.or(url).unwrap_or_default();
     match exists(&object) {
         Ok(true) => Ok(object.to_string()),
         Ok(false) => Err(format!(

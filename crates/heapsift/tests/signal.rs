@@ -203,9 +203,10 @@ fn signal_reaches_agents_on_a_server_that_accepts_tls_only() {
 }
 
 /// A stand-in for agents, in Ruby: LISTENs on `heapsift_fake_1` and
-/// answers each request as two processes would, one with the `url` newer
-/// agents send, one with only the `key` of older ones.
-fn fake_agents(url: &str) -> Agent {
+/// answers each request as three processes would: one with the `key` and
+/// the `url` newer agents send, one with only the `key` of older ones, one
+/// with only a url (`only_url`).
+fn fake_agents(url: &str, only_url: &Path) -> Agent {
     let script = r#"
         require "pg"
         require "json"
@@ -218,8 +219,10 @@ fn fake_agents(url: &str) -> Agent {
             reply = ->(body) { db.exec_params("SELECT pg_notify('heapsift_replies', $1)", [JSON.generate(body.merge(request: request, dyno: "fake.1"))]) }
             reply.(pid: 1, status: "started")
             reply.(pid: 2, status: "started")
+            reply.(pid: 3, status: "started")
             reply.(pid: 1, status: "stored", key: "fake.1/one-heap.dump.gz", url: "s3://b/prod/fake.1/one-heap.dump.gz")
             reply.(pid: 2, status: "stored", key: "fake.1/two-heap.dump.gz")
+            reply.(pid: 3, status: "stored", url: ARGV[1])
           end
         end
     "#;
@@ -227,6 +230,7 @@ fn fake_agents(url: &str) -> Agent {
         .arg("-e")
         .arg(script)
         .arg(url)
+        .arg(only_url)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -248,7 +252,11 @@ fn fake_agents(url: &str) -> Agent {
 #[test]
 fn without_a_store_signal_prints_where_the_agents_say_they_stored() {
     let url = database_url();
-    let _agents = fake_agents(&url);
+    let store = scratch("signal-fake-store");
+    let third = store.join("elsewhere/three-heap.dump.gz");
+    std::fs::create_dir_all(third.parent().unwrap()).unwrap();
+    std::fs::write(&third, "x").unwrap();
+    let _agents = fake_agents(&url, &third);
     let signal = |extra: &[&str]| {
         heapsift(&[
             "signal",
@@ -268,20 +276,29 @@ fn without_a_store_signal_prints_where_the_agents_say_they_stored() {
     assert_eq!(
         lines,
         [
+            third.to_str().unwrap(),
             "fake.1/two-heap.dump.gz",
-            "s3://b/prod/fake.1/one-heap.dump.gz"
+            "s3://b/prod/fake.1/one-heap.dump.gz",
         ]
     );
 
-    // With --store, each dump is checked there by its key.
-    let store = scratch("signal-fake-store");
+    // With --store, each dump is checked there by its key (or at its url,
+    // for the agent that sent only that).
     std::fs::create_dir_all(store.join("fake.1")).unwrap();
     std::fs::write(store.join("fake.1/one-heap.dump.gz"), "x").unwrap();
     let checked = signal(&["--store", store.to_str().unwrap()]).run();
     assert_eq!(checked.code, Some(1), "{}", checked.stderr_text());
+    let mut printed: Vec<String> = checked.stdout_text().lines().map(str::to_owned).collect();
+    printed.sort();
     assert_eq!(
-        checked.stdout_text(),
-        format!("{}\n", store.join("fake.1/one-heap.dump.gz").display())
+        printed,
+        [
+            store
+                .join("elsewhere/three-heap.dump.gz")
+                .display()
+                .to_string(),
+            store.join("fake.1/one-heap.dump.gz").display().to_string()
+        ]
     );
     let error = checked.warning();
     assert!(
