@@ -46,6 +46,10 @@ pub struct Reply {
     pub status: String,
     /// The dump's key in the store, once stored.
     pub key: Option<String>,
+    /// Where the dump was stored, in full (`s3://bucket/prefix/web.1/...`
+    /// or a path), once stored; agents before this field send only `key`.
+    #[serde(default)]
+    pub url: Option<String>,
     /// The request's message (with `started`) or what happened.
     pub message: Option<String>,
 }

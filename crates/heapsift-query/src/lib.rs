@@ -9,6 +9,7 @@
 
 mod error;
 mod generation;
+mod info;
 mod objects;
 mod retained;
 mod series;
@@ -21,6 +22,7 @@ pub use clap::ValueEnum;
 pub use error::QueryError;
 pub use generation::{GenerationQuery, SummaryQuery};
 pub use heapsift_suspects::DumpTime;
+pub use info::InfoQuery;
 pub use objects::{PathAnswer, PathQuery, PathTarget, ShowQuery};
 pub use retained::{DominatorQuery, Heap, RetainedQuery};
 pub use series::{DiffQuery, DiffReading, TrendQuery, diff_after};

@@ -1,8 +1,9 @@
 //! Renderers for heapsift's reports: [`text`] writes heapy's layout byte for
-//! byte, [`retention`] the retention reports as tables, [`suspects`] the
+//! byte, [`info`] what a dump holds, [`retention`] the retention reports as tables, [`suspects`] the
 //! leak suspects as paragraphs, [`json`] every report's documented JSON
 //! shape.
 
+pub mod info;
 pub mod json;
 pub mod retention;
 pub mod suspects;

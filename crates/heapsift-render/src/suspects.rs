@@ -79,7 +79,7 @@ fn suspect_paragraph(suspect: &Suspect, out: &mut impl Write) -> io::Result<()> 
 
 /// `text` in lines of at most `width` characters, each indented by
 /// `indent`; words longer than a line stay whole.
-fn wrap(text: &str, indent: usize, width: usize) -> String {
+pub(crate) fn wrap(text: &str, indent: usize, width: usize) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

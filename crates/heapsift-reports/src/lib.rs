@@ -7,14 +7,18 @@
 
 mod classes;
 mod diff;
+mod format;
 mod generation;
+mod info;
 mod summary;
 mod trend;
 
 pub use diff::{DiffGroup, DiffReport, DiffSink, Identities, IdentitySink};
+pub use format::{FormatSink, RubyRange, RubyVersion};
 pub use generation::{
     ClassRow, DuplicateString, EveryGenerationSink, GenerationReport, GenerationReports,
     GenerationSelector, GenerationSink, LocationRow, LocationTable, NoSuchGeneration,
 };
+pub use info::{GenerationSpan, InfoReport, InfoSink, ProcessSide, Tally, Traced, TypeRow};
 pub use summary::{GenerationBucket, GenerationSummary, HeapTotal, SummarySink, kilobytes};
 pub use trend::{DumpCounts, Trend, TrendGrouping, TrendReport, TrendRow, TrendSink};

@@ -166,6 +166,7 @@ impl DumpCounts {
 pub struct Trend {
     grouping: TrendGrouping,
     dumps: Vec<String>,
+    rss_bytes: Vec<Option<u64>>,
     groups: IndexSet<GroupKey, FastHash>,
     /// Per dump: (group, count, bytes) for every group it has.
     counts: Vec<Vec<(u32, u64, u64)>>,
@@ -177,13 +178,15 @@ impl Trend {
         Trend {
             grouping,
             dumps: Vec::new(),
+            rss_bytes: Vec::new(),
             groups: IndexSet::default(),
             counts: Vec::new(),
         }
     }
 
-    /// Adds the next dump of the series.
-    pub fn add_dump(&mut self, name: String, counts: DumpCounts) {
+    /// Adds the next dump of the series, with the process's RSS when it
+    /// dumped if its context record says.
+    pub fn add_dump(&mut self, name: String, counts: DumpCounts, rss_bytes: Option<u64>) {
         let mut counts: Vec<(u32, u64, u64)> = counts
             .0
             .into_iter()
@@ -191,6 +194,7 @@ impl Trend {
             .collect();
         counts.sort_unstable_by_key(|&(group, ..)| group);
         self.dumps.push(name);
+        self.rss_bytes.push(rss_bytes);
         self.counts.push(counts);
     }
 
@@ -279,6 +283,7 @@ impl Trend {
         TrendReport {
             by: self.grouping,
             dumps: self.dumps,
+            rss_bytes: self.rss_bytes,
             groups,
             steady_groups,
             rows,
@@ -293,6 +298,9 @@ pub struct TrendReport {
     pub by: TrendGrouping,
     /// The dumps, in the order of the series.
     pub dumps: Vec<String>,
+    /// The process's RSS when it took each dump, in bytes, from the dumps'
+    /// context records (`None` for a dump without one).
+    pub rss_bytes: Vec<Option<u64>>,
     /// How many groups the dumps have in all.
     pub groups: usize,
     /// How many of them grew steadily.
@@ -360,7 +368,7 @@ mod tests {
                 sink_of(TrendGrouping::Location, front),
                 sink_of(TrendGrouping::Location, back),
             ];
-            trend.add_dump(format!("{dump}.dump"), DumpCounts::from_sinks(sinks));
+            trend.add_dump(format!("{dump}.dump"), DumpCounts::from_sinks(sinks), None);
         }
         trend.report(10)
     }
@@ -410,7 +418,7 @@ mod tests {
         assert_eq!(report.rows[1].growth_bytes, -80);
         let mut trend = Trend::new(TrendGrouping::Location);
         let sinks = vec![sink_of(TrendGrouping::Location, &[])];
-        trend.add_dump("only".into(), DumpCounts::from_sinks(sinks));
+        trend.add_dump("only".into(), DumpCounts::from_sinks(sinks), None);
         assert!(trend.report(5).rows.is_empty());
     }
 
@@ -430,7 +438,7 @@ mod tests {
             lines.push(anonymous.to_owned());
             let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
             let sinks = vec![sink_of(TrendGrouping::Class, &lines)];
-            trend.add_dump("d".into(), DumpCounts::from_sinks(sinks));
+            trend.add_dump("d".into(), DumpCounts::from_sinks(sinks), None);
         }
         let report = trend.report(10);
         let issue = &report.rows[0];

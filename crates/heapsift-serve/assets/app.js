@@ -299,9 +299,41 @@ function generationCount(summary) {
   return `${count(traced)} ${traced === 1 ? "generation" : "generations"}`;
 }
 
+// The process around the dump, from its context record (as `heapsift info`
+// says it): its RSS against the dump's objects, and what triggered the dump.
+function processSection(info) {
+  const p = info.process;
+  if (!p) {
+    return info.context_url
+      ? h("p", { class: "hint", id: "no-context" }, "No context record beside this dump (", filePath(info.context_url),
+          "): the process's RSS, and what triggered the dump, are not known.")
+      : null;
+  }
+  const fact = (title, ...value) => (value.some((v) => v === null || v === undefined) ? null : [h("dt", {}, title), h("dd", {}, value)]);
+  const who = [p.dyno, p.pid === null ? null : `pid ${p.pid}`, p.time].filter((x) => x !== null).join(" ");
+  const limit = p.memory_limit_bytes;
+  return h("section", { id: "process" },
+    h("h2", {}, "The process"),
+    p.gap ? h("p", { class: "gap" }, p.gap.charAt(0).toUpperCase() + p.gap.slice(1) + ".") : null,
+    h("dl", { class: "facts" },
+      fact("process", who || null),
+      fact("Ruby", p.ruby_description),
+      fact("dumped on", p.triggered_by),
+      fact("RSS", p.rss_bytes === null ? null : size(p.rss_bytes)),
+      fact("peak RSS", p.rss_peak_bytes === null ? null : size(p.rss_peak_bytes)),
+      fact("memory limit", limit === null ? null : size(limit),
+        limit && p.rss_bytes !== null ? ` (RSS at ${share(p.rss_bytes, limit)} of it)` : ""),
+      fact("Ruby objects", size(p.objects_bytes)),
+      fact("outside them", p.gap_bytes === null ? null : size(Math.max(0, p.gap_bytes))),
+      fact("GC heap pages", p.heap_pages_bytes === null ? null : size(p.heap_pages_bytes)),
+    ),
+  );
+}
+
 async function overview(d) {
-  const [summary, all, retainers] = await Promise.all([
+  const [summary, info, all, retainers] = await Promise.all([
     api(`dumps/${d}/summary`),
+    api(`dumps/${d}/info`),
     api(`dumps/${d}/generations/all?lines=10`).catch(() => null),
     api(`dumps/${d}/retained?by=object&top=10`),
   ]);
@@ -311,6 +343,7 @@ async function overview(d) {
     h("p", { class: "totals" },
       `${objects(summary.total.count)}, `, size(summary.total.memsize), ` in ${generationCount(summary)}`,
       untraced ? ` (${objects(untraced.count)} allocated while tracing was off)` : null),
+    processSection(info),
     h("p", { class: "hint" }, "Click a generation to see where its objects were allocated."),
     charts(d, summary),
     h("section", { id: "top-sites" },

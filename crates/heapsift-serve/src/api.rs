@@ -18,7 +18,7 @@ use heapsift_query::{
     ShowQuery, SuspectsQuery, TrendBy, TrendQuery, ValueEnum, parse_address_arg, parse_choice,
     parse_count, parse_positive_count,
 };
-use heapsift_reports::{DiffReport, GenerationReport, GenerationSummary, TrendReport};
+use heapsift_reports::{DiffReport, GenerationReport, GenerationSummary, InfoReport, TrendReport};
 use heapsift_suspects::SuspectsReport;
 use serde::Serialize;
 
@@ -81,6 +81,7 @@ pub(crate) fn routes(served: Arc<Served>) -> Router {
     Router::new()
         .route("/api/dumps", get(dumps))
         .route("/api/dumps/{dump}/summary", get(summary))
+        .route("/api/dumps/{dump}/info", get(info))
         .route(
             "/api/dumps/{dump}/generations/{generation}",
             get(generation),
@@ -168,6 +169,10 @@ async fn summary(
     Path(dump): Path<String>,
 ) -> Answer<GenerationSummary> {
     Ok(Json(dump_numbered(&served, &dump)?.summary.clone()))
+}
+
+async fn info(State(served): State<Arc<Served>>, Path(dump): Path<String>) -> Answer<InfoReport> {
+    Ok(Json(dump_numbered(&served, &dump)?.info.clone()))
 }
 
 async fn generation(
@@ -296,7 +301,8 @@ async fn trend(State(served): State<Arc<Served>>, Query(params): Params) -> Answ
                 TrendBy::Location => &dump.trend_by_location,
                 TrendBy::Class => &dump.trend_by_class,
             };
-            series.add_dump(dump.name.clone(), counts.clone());
+            let rss = dump.info.process.as_ref().and_then(|p| p.rss_bytes);
+            series.add_dump(dump.name.clone(), counts.clone(), rss);
         }
         Ok(Json(query.report(series)))
     })

@@ -27,11 +27,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use heapsift_parse::Record;
 use heapsift_query::Heap;
+use heapsift_query::InfoQuery;
 use heapsift_reports::{
     DiffReport, DumpCounts, EveryGenerationSink, GenerationReports, GenerationSummary, Identities,
-    IdentitySink, SummarySink, TrendGrouping, TrendSink,
+    IdentitySink, InfoReport, InfoSink, SummarySink, TrendGrouping, TrendSink,
 };
 use heapsift_scan::RecordSink;
+use heapsift_store::Context;
 use heapsift_suspects::SuspectsReport;
 
 pub use guard::{check_address, new_token};
@@ -51,6 +53,8 @@ pub struct LoadedDump {
     pub time: Option<String>,
     /// Objects and memory per generation (`read DUMP`).
     pub summary: GenerationSummary,
+    /// What it holds, with its context record's side (`info DUMP`).
+    pub info: InfoReport,
     /// The report of every generation and of `all` (`read DUMP GEN`).
     pub generations: GenerationReports,
     /// The heap graph and its dominator tree, for retention, paths and
@@ -68,6 +72,7 @@ pub struct LoadedDump {
 #[derive(Debug)]
 pub struct PageSinks {
     summary: SummarySink,
+    info: InfoSink,
     generations: EveryGenerationSink,
     by_location: TrendSink,
     by_class: TrendSink,
@@ -78,6 +83,7 @@ impl Default for PageSinks {
     fn default() -> Self {
         PageSinks {
             summary: SummarySink::default(),
+            info: InfoQuery.sink(),
             generations: EveryGenerationSink::default(),
             by_location: TrendSink::new(TrendGrouping::Location),
             by_class: TrendSink::new(TrendGrouping::Class),
@@ -89,6 +95,7 @@ impl Default for PageSinks {
 impl RecordSink for PageSinks {
     fn block_started(&mut self, block: u32) {
         self.summary.block_started(block);
+        self.info.block_started(block);
         self.generations.block_started(block);
         self.by_location.block_started(block);
         self.by_class.block_started(block);
@@ -97,6 +104,7 @@ impl RecordSink for PageSinks {
 
     fn record(&mut self, record: &Record<'_>) {
         self.summary.record(record);
+        self.info.record(record);
         self.generations.record(record);
         self.by_location.record(record);
         self.by_class.record(record);
@@ -104,10 +112,31 @@ impl RecordSink for PageSinks {
     }
 }
 
+/// Where a dump came from and what is known of it besides its records.
+#[derive(Debug)]
+pub struct DumpSource {
+    /// What to read it again from (a path or an `s3://` URL).
+    pub input: OsString,
+    /// When it was taken, if known (`YYYY-MM-DDTHH:MM:SS.sssZ`).
+    pub time: Option<String>,
+    /// Where its context record was looked for (`None`: nowhere).
+    pub context_url: Option<String>,
+    /// Its context record, if it has one.
+    pub context: Option<Context>,
+}
+
 impl LoadedDump {
-    /// The dump read from `input` (taken at `time`, if known), from its
-    /// heap and the sinks of its reading.
-    pub fn new(input: OsString, time: Option<String>, heap: Heap, sinks: Vec<PageSinks>) -> Self {
+    /// The dump read from `source`, from its heap and the sinks of its
+    /// reading.
+    pub fn new(source: DumpSource, heap: Heap, sinks: Vec<PageSinks>) -> Self {
+        let DumpSource {
+            input,
+            time,
+            context_url,
+            context,
+        } = source;
+        let name = input.to_string_lossy().into_owned();
+        let mut infos = Vec::with_capacity(sinks.len());
         let mut summaries = Vec::with_capacity(sinks.len());
         let mut generations = Vec::with_capacity(sinks.len());
         let mut by_location = Vec::with_capacity(sinks.len());
@@ -115,13 +144,15 @@ impl LoadedDump {
         let mut identities = Vec::with_capacity(sinks.len());
         for sink in sinks {
             summaries.push(sink.summary);
+            infos.push(sink.info);
             generations.push(sink.generations);
             by_location.push(sink.by_location);
             by_class.push(sink.by_class);
             identities.push(sink.identities);
         }
         LoadedDump {
-            name: input.to_string_lossy().into_owned(),
+            info: InfoQuery.report(&name, infos, context_url, context.as_ref()),
+            name,
             input,
             time,
             summary: GenerationSummary::from_sinks(summaries),

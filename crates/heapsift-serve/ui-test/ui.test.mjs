@@ -42,6 +42,15 @@ before(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), "heapsift-ui-"));
   const loneDump = path.join(scratch, "many-generations.dump");
   writeFileSync(loneDump, manyGenerationsDump(50));
+  // Its context record, as the agent writes it beside a dump; fields it
+  // could not know are null.
+  writeFileSync(path.join(scratch, "many-generations.json"), JSON.stringify({
+    version: 1, time: "2026-11-27T14:03:09.512Z", dyno: "web.1", pid: 4242,
+    ruby_description: "ruby 3.4.1 (2024-12-25 revision 48d4efcb85) +PRISM [x86_64-linux]",
+    trigger: { kind: "signal", message: "after deploy", request: "9f0c" },
+    rss_bytes: 1395864371, rss_peak_bytes: 1400000000, memory_limit_bytes: null, heap_pages_bytes: null,
+    gc: { count: 50 }, gc_heap: null,
+  }));
   const launching = chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox"],
@@ -246,6 +255,21 @@ test("the overview of 3.dump.gz shows generations, top sites and retainers", asy
   assert.match(main, /LeakyCache/);
   assert.ok((await page.locator(".histogram").first().locator(".bar").count()) > 3);
   assert.match(await page.textContent("#banner"), /secrets/);
+});
+
+test("the overview sets the process's RSS against the dump's objects, from its context record", async () => {
+  await visit("#/d/0", lone);
+  const process = await lone.page.textContent("#process");
+  assert.match(process, /The Ruby heap's objects account for [\d.]+ KB of 1\.3 GB RSS; 1\.3 GB are outside Ruby objects: native memory or fragmentation/);
+  assert.match(process, /dumped ona signal: "after deploy" \(request 9f0c\)/);
+  assert.match(process, /peak RSS1\.3 GB/);
+  assert.match(process, /web\.1 pid 4242 2026-11-27T14:03:09\.512Z/);
+  // What the record leaves null is left out, not shown as "null".
+  assert.doesNotMatch(process, /memory limit|heap pages/);
+  // The example dumps have none: the overview says where it looked.
+  await visit("#/d/2");
+  assert.match(await page.textContent("#no-context"), /No context record beside this dump \(.*3\.json\)/);
+  assert.equal(await page.locator("#process").count(), 0);
 });
 
 test("the nav names each dump by its file name, the full path on hover", async () => {

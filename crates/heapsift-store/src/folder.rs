@@ -4,10 +4,10 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use crate::{StoreError, StoredDump};
+use crate::{Listed, Location, StoreError};
 
 /// Every file under the folder, at any depth; keys use `/`.
-pub(crate) fn list(folder: &Path) -> Result<Vec<StoredDump>, StoreError> {
+pub(crate) fn list(folder: &Path) -> Result<Vec<Listed>, StoreError> {
     match fs::metadata(folder) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::NotFound),
         Err(e) => return Err(e.into()),
@@ -18,7 +18,7 @@ pub(crate) fn list(folder: &Path) -> Result<Vec<StoredDump>, StoreError> {
         }
         Ok(_) => {}
     }
-    let mut dumps = Vec::new();
+    let mut files = Vec::new();
     // Depth-first without recursion; the agent's layout is two levels deep,
     // but a folder of folders of stores lists just as well.
     let mut pending = vec![(folder.to_path_buf(), String::new())];
@@ -30,22 +30,22 @@ pub(crate) fn list(folder: &Path) -> Result<Vec<StoredDump>, StoreError> {
             let meta = entry.metadata()?;
             if meta.is_dir() {
                 pending.push((entry.path(), format!("{key}/")));
-            } else if meta.is_file() && !is_partial(&name) {
-                let modified = meta.modified().map(Into::into).unwrap_or_default();
-                dumps.push(StoredDump::new(
-                    entry.path().display().to_string(),
+            } else if meta.is_file() {
+                files.push(Listed {
+                    url: entry.path().display().to_string(),
+                    location: Location::Local(entry.path()),
                     key,
-                    meta.len(),
-                    modified,
-                ));
+                    size: meta.len(),
+                    modified: meta.modified().map(Into::into).unwrap_or_default(),
+                });
             }
         }
     }
-    Ok(dumps)
+    Ok(files)
 }
 
 /// One file, as [`list`] would report it; its key is its path.
-pub(crate) fn stat(path: &Path) -> Result<StoredDump, StoreError> {
+pub(crate) fn stat(path: &Path) -> Result<Listed, StoreError> {
     let meta = match fs::metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::NotFound),
         Err(e) => return Err(e.into()),
@@ -53,12 +53,11 @@ pub(crate) fn stat(path: &Path) -> Result<StoredDump, StoreError> {
         Ok(meta) => meta,
     };
     let name = path.display().to_string();
-    let modified = meta.modified().map(Into::into).unwrap_or_default();
-    Ok(StoredDump::new(name.clone(), name, meta.len(), modified))
-}
-
-/// The agent writes `<name>.partial-<pid>` and renames it when complete.
-fn is_partial(name: &str) -> bool {
-    name.rsplit_once(".partial-")
-        .is_some_and(|(_, pid)| pid.bytes().all(|b| b.is_ascii_digit()))
+    Ok(Listed {
+        url: name.clone(),
+        location: Location::Local(path.to_path_buf()),
+        key: name,
+        size: meta.len(),
+        modified: meta.modified().map(Into::into).unwrap_or_default(),
+    })
 }

@@ -1,6 +1,7 @@
 //! S3 and S3-compatible servers, through object_store.
 
 use std::io::{self, Read};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, RetryConfig};
 use tokio::runtime::Runtime;
 
-use crate::{StoreError, StoredDump};
+use crate::{Listed, Location, StoreError};
 
 /// Chunks read ahead of the consumer: network and decompression overlap,
 /// memory stays bounded.
@@ -23,6 +24,9 @@ struct Bucket {
     runtime: Runtime,
     store: AmazonS3,
     name: String,
+    /// The instance metadata service credentials come from, when no
+    /// variable gives them.
+    metadata: Option<String>,
 }
 
 impl Bucket {
@@ -43,6 +47,13 @@ impl Bucket {
         if endpoint.is_some_and(|url| url.starts_with("http://")) {
             builder = builder.with_allow_http(true);
         }
+        let metadata = metadata_endpoint(&builder);
+        if metadata
+            .as_deref()
+            .is_some_and(|endpoint| !answers(endpoint))
+        {
+            return Err(StoreError::NoCredentials);
+        }
         let store = builder.build().map_err(s3_error)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -51,12 +62,76 @@ impl Bucket {
             runtime,
             store,
             name: name.to_owned(),
+            metadata,
         })
+    }
+
+    /// One line for the user, as [`s3_error`] says it; when credentials
+    /// were to come from the instance metadata service and it failed, that
+    /// they are missing.
+    fn error(&self, err: object_store::Error) -> StoreError {
+        match s3_error(err) {
+            StoreError::S3(message)
+                if self
+                    .metadata
+                    .as_deref()
+                    .is_some_and(|endpoint| message.contains(endpoint)) =>
+            {
+                StoreError::NoCredentials
+            }
+            other => other,
+        }
     }
 }
 
+/// Where credentials come from when no variable gives them.
+const DEFAULT_METADATA_ENDPOINT: &str = "http://169.254.169.254";
+
+/// The instance metadata service, when no variable gives credentials
+/// (keys, a web identity, a container's endpoint, or unsigned requests
+/// asked for): object_store turns to it last, and its error would say
+/// nothing about credentials.
+fn metadata_endpoint(builder: &AmazonS3Builder) -> Option<String> {
+    use AmazonS3ConfigKey::*;
+    let given = [
+        AccessKeyId,
+        SecretAccessKey,
+        WebIdentityTokenFile,
+        ContainerCredentialsRelativeUri,
+        ContainerCredentialsFullUri,
+    ]
+    .iter()
+    .any(|key| builder.get_config_value(key).is_some());
+    let unsigned = builder
+        .get_config_value(&SkipSignature)
+        .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+    if given || unsigned {
+        return None;
+    }
+    let endpoint = builder.get_config_value(&MetadataEndpoint);
+    Some(endpoint.unwrap_or_else(|| DEFAULT_METADATA_ENDPOINT.to_owned()))
+}
+
+/// Whether something listens at an `http://host[:port]` endpoint: a TCP
+/// connection within a second.
+fn answers(endpoint: &str) -> bool {
+    let authority = endpoint
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let with_port = match authority.contains(':') {
+        true => authority.to_owned(),
+        false => format!("{authority}:80"),
+    };
+    let Ok(mut addresses) = with_port.to_socket_addrs() else {
+        return false;
+    };
+    addresses.any(|address| TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok())
+}
+
 /// Every object under the prefix.
-pub(crate) fn list(bucket: &str, prefix: &str) -> Result<Vec<StoredDump>, StoreError> {
+pub(crate) fn list(bucket: &str, prefix: &str) -> Result<Vec<Listed>, StoreError> {
     let bucket = Bucket::open(bucket)?;
     let prefix = (!prefix.is_empty()).then(|| Path::from(prefix.trim_end_matches('/')));
     let objects = bucket.runtime.block_on(async {
@@ -68,28 +143,82 @@ pub(crate) fn list(bucket: &str, prefix: &str) -> Result<Vec<StoredDump>, StoreE
         Ok(objects)
     });
     Ok(objects
-        .map_err(s3_error)?
+        .map_err(|e| bucket.error(e))?
         .into_iter()
         .map(|meta| {
             let key = meta.location.to_string();
-            let url = format!("s3://{}/{key}", bucket.name);
-            StoredDump::new(url, key, meta.size, meta.last_modified)
+            Listed {
+                url: format!("s3://{}/{key}", bucket.name),
+                location: Location::S3 {
+                    bucket: bucket.name.clone(),
+                    key: key.clone(),
+                },
+                key,
+                size: meta.size,
+                modified: meta.last_modified,
+            }
         })
         .collect())
 }
 
+/// Requests in flight at once when fetching many small objects.
+const CONCURRENT_GETS: usize = 32;
+
+/// The objects at `keys`, each `None` when it does not exist, fetched
+/// concurrently; one bigger than `most` bytes is an error.
+pub(crate) fn get_small(
+    bucket: &str,
+    keys: &[&str],
+    most: u64,
+) -> Vec<Result<Option<Vec<u8>>, StoreError>> {
+    let bucket = match Bucket::open(bucket) {
+        Ok(bucket) => bucket,
+        Err(e) => {
+            let message = e.to_string();
+            return keys
+                .iter()
+                .map(|_| Err(StoreError::S3(message.clone())))
+                .collect();
+        }
+    };
+    let (store, bucket) = (&bucket.store, &bucket);
+    let fetch = |key: &str| {
+        let path = Path::from(key);
+        async move {
+            let response = match store.get(&path).await {
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                other => other.map_err(|e| bucket.error(e))?,
+            };
+            if response.meta.size > most {
+                return Err(crate::context::too_big());
+            }
+            let bytes = response.bytes().await.map_err(|e| bucket.error(e))?;
+            Ok(Some(bytes.to_vec()))
+        }
+    };
+    bucket.runtime.block_on(
+        futures::stream::iter(keys.iter().map(|key| fetch(key)))
+            .buffered(CONCURRENT_GETS)
+            .collect(),
+    )
+}
+
 /// The object's size and time, as [`list`](crate::list) gives them.
-pub(crate) fn stat(bucket: &str, key: &str) -> Result<StoredDump, StoreError> {
+pub(crate) fn stat(bucket: &str, key: &str) -> Result<Listed, StoreError> {
     let bucket = Bucket::open(bucket)?;
     match bucket.runtime.block_on(bucket.store.head(&Path::from(key))) {
-        Ok(meta) => Ok(StoredDump::new(
-            format!("s3://{}/{key}", bucket.name),
-            key.to_owned(),
-            meta.size,
-            meta.last_modified,
-        )),
+        Ok(meta) => Ok(Listed {
+            url: format!("s3://{}/{key}", bucket.name),
+            location: Location::S3 {
+                bucket: bucket.name.clone(),
+                key: key.to_owned(),
+            },
+            key: key.to_owned(),
+            size: meta.size,
+            modified: meta.last_modified,
+        }),
         Err(object_store::Error::NotFound { .. }) => Err(StoreError::NotFound),
-        Err(err) => Err(s3_error(err)),
+        Err(err) => Err(bucket.error(err)),
     }
 }
 
@@ -105,10 +234,10 @@ pub struct ObjectReader {
 
 impl ObjectReader {
     pub(crate) fn open(bucket: &str, key: &str) -> Result<Self, StoreError> {
-        let Bucket { runtime, store, .. } = Bucket::open(bucket)?;
-        let response = runtime
-            .block_on(store.get(&Path::from(key)))
-            .map_err(s3_error)?;
+        let opened = Bucket::open(bucket)?;
+        let response = opened.runtime.block_on(opened.store.get(&Path::from(key)));
+        let response = response.map_err(|e| opened.error(e))?;
+        let Bucket { runtime, .. } = opened;
         let size = response.meta.size;
         let mut body = response.into_stream();
         let (sender, chunks) = sync_channel(READ_AHEAD_CHUNKS);

@@ -14,7 +14,8 @@ use crate::series::DumpFilter;
 ///
 /// heapsift reads heap dumps written by Ruby's `ObjectSpace.dump_all`
 /// (Ruby 2.1 to 4.0; plain, gzip or zstd; a path, `-` for stdin, or
-/// s3://bucket/key), names the leak with its evidence (suspects), prints
+/// s3://bucket/key), says what a dump holds and what the process around it
+/// had (info), names the leak with its evidence (suspects), prints
 /// heapy-compatible reports fast (read, diff), explains what keeps memory
 /// alive (retained, path, show) and what grows
 /// across many dumps (trend), in the terminal or a local web UI (serve),
@@ -52,6 +53,25 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Read(ReadArgs),
 
+    /// What a dump holds, and what the process around it had: RSS against the objects.
+    ///
+    /// The dump's objects and their bytes, by type; the share allocated
+    /// while tracing was on, and its generations; the Ruby versions whose
+    /// format the dump has. Then, from the dump's context record (what the
+    /// heapsift agent stores beside each dump: `X.json` beside `X.dump.gz`,
+    /// also in S3), the process's side: its RSS when it dumped against the
+    /// bytes of the dump's objects (the gap is memory a heap dump cannot
+    /// show: native memory, fragmentation), its peak RSS, the memory limit,
+    /// the GC's heap pages, and what triggered the dump. All sizes in the
+    /// JSON are bytes.
+    ///
+    /// Examples:
+    ///   heapsift info prod.dump.gz
+    ///   heapsift info s3://acme-heaps/prod/web.1/2026-11-27T14:03:09.512Z-process:4242-heap.dump.gz
+    ///   heapsift info prod.dump.gz --format json
+    #[command(verbatim_doc_comment)]
+    Info(InfoArgs),
+
     /// Name the leak: the collections where memory accumulates, with their evidence.
     ///
     /// Finds the objects under which many similar objects pile up (the Hash
@@ -79,10 +99,12 @@ pub enum Command {
     /// Sends a NOTIFY to `heapsift_<process-type>_<n>` for each dyno n; every
     /// agent process listening there dumps its heap and stores it. With
     /// --wait, waits for their answers and prints where each dump was
-    /// stored, one per line.
+    /// stored, one per line, as the agents say; with --store too, checks
+    /// that each dump is there first.
     ///
     /// Examples:
     ///   heapsift signal "memory at 2 GB after deploy"
+    ///   heapsift signal --wait "after deploy"
     ///   heapsift signal --wait --store s3://acme-heaps/prod/ --dynos 2
     #[command(verbatim_doc_comment)]
     Signal(SignalArgs),
@@ -90,8 +112,11 @@ pub enum Command {
     /// List the dumps in a store, newest first.
     ///
     /// STORE is where the agent writes: `s3://bucket/prefix/` or a folder.
+    /// The dumps are the objects whose names end `.dump`, `.dump.gz` or
+    /// `.dump.zst`; their context records and other files are not listed.
     /// Each row gives the dump's URL (to pass to `read` or `fetch`), its
-    /// size, when it was taken, and the dyno and process that took it.
+    /// size, when it was taken, the dyno and process that took it, and the
+    /// process's RSS then (RSS, from its context record; `-` without one).
     /// S3 settings come from the AWS_* variables; AWS_ENDPOINT_URL names an
     /// S3-compatible server.
     ///
@@ -101,13 +126,15 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     List(ListArgs),
 
-    /// Download a dump from a store to a local file.
+    /// Download a dump from a store to a local file, with its context record.
     ///
     /// DEST is a file name or a folder (default: the current folder, under
-    /// the dump's own name). The file is written under a temporary name and
-    /// renamed when complete; an existing file is never replaced without
-    /// --force. The analysis commands read s3:// URLs directly; fetch is for
-    /// keeping a copy.
+    /// the dump's own name). The dump's context record, when it has one,
+    /// comes along beside the copy (`before.json` for `before.dump.gz`).
+    /// Each file is written under a temporary name and renamed when
+    /// complete; an existing file is never replaced without --force (and
+    /// then nothing is fetched). The analysis commands read s3:// URLs
+    /// directly; fetch is for keeping a copy.
     ///
     /// Examples:
     ///   heapsift fetch s3://acme-heaps/prod/web.1/2026-11-27T14:03:09.512Z-process:4242-heap.dump.gz
@@ -179,11 +206,16 @@ pub enum Command {
     /// with two or more dumps, diff and trend. Everything is embedded in
     /// heapsift: the page works offline and sends nothing anywhere. It
     /// listens on loopback only; --allow-remote lets other machines in,
-    /// with a token printed at start.
+    /// with a token printed at start. A store (`s3://bucket/prefix/` or a
+    /// folder) stands for the newest three dumps of one process (--last
+    /// for more; --pid and --dyno name the process when the store holds
+    /// several). Each dump's overview shows the process's side from its
+    /// context record, as `info` does.
     ///
     /// Examples:
     ///   heapsift serve prod.dump.gz --open
     ///   heapsift serve 1.dump.gz 2.dump.gz 3.dump.gz --addr 127.0.0.1:8080
+    ///   heapsift serve s3://acme-heaps/prod/ --dyno web.1 --pid 4242
     #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
 
@@ -424,9 +456,17 @@ impl FilterArgs {
 /// Arguments of `heapsift serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The dumps: files or `s3://` URLs.
+    /// The dumps: files, `s3://` URLs, or a store (`s3://bucket/prefix/`
+    /// or a folder), which stands for the newest dumps of one process.
     #[arg(value_name = "DUMP", required = true)]
     pub dumps: Vec<OsString>,
+
+    /// With a store: how many of its newest dumps.
+    #[arg(long, value_name = "N", default_value_t = SuspectsQuery::DEFAULT_LAST, value_parser = CountParser::positive("last"))]
+    pub last: usize,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
 
     /// Where to listen (port 0: any free port).
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:7070")]
@@ -551,18 +591,30 @@ pub struct SignalArgs {
     #[arg(long, value_name = "TYPE", default_value = "web")]
     pub process_type: String,
 
-    /// Wait for every agent's answer and print the stored dumps.
-    #[arg(long, requires = "store")]
+    /// Wait for every agent's answer and print where each stored its dump.
+    #[arg(long)]
     pub wait: bool,
 
-    /// The store the agents write to (`s3://bucket/prefix/` or a folder),
-    /// to check their dumps.
+    /// With --wait: the store the agents write to (`s3://bucket/prefix/`
+    /// or a folder), to check that each dump is there.
     #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
 
     /// Seconds to wait for the answers.
     #[arg(long, value_name = "S", default_value_t = 60.0)]
     pub timeout: f64,
+}
+
+/// Arguments of `heapsift info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The heap dump: a file, `-` for stdin (which has no context record),
+    /// or `s3://bucket/key`.
+    #[arg(value_name = "DUMP")]
+    pub dump: OsString,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Arguments of `heapsift read`.

@@ -8,11 +8,23 @@ use crate::failure::Failure;
 pub fn run(args: &FetchArgs) -> Result<(), Failure> {
     let object = Location::parse(&args.url).map_err(|e| Failure::BadInput(e.to_string()))?;
     match fetch(&object, args.destination.as_deref(), args.force) {
-        Ok((path, bytes)) => {
+        Ok(fetched) => {
             eprintln!(
-                "heapsift: fetched {object} to {} ({bytes} bytes)",
-                path.display()
+                "heapsift: fetched {object} to {} ({} bytes)",
+                fetched.path.display(),
+                fetched.bytes
             );
+            if let Some(record) = fetched.context {
+                eprintln!(
+                    "heapsift: fetched its context record {} to {} ({} bytes)",
+                    record.from,
+                    record.path.display(),
+                    record.bytes
+                );
+            }
+            if let Some(problem) = fetched.context_problem {
+                eprintln!("heapsift: {problem}");
+            }
             Ok(())
         }
         Err(e @ StoreError::DestinationExists(_)) => Err(Failure::BadInput(e.to_string())),

@@ -4,10 +4,12 @@
 //! errors and bad input).
 
 mod cli;
+mod context;
 mod diff;
 mod failure;
 mod fetch;
 mod heap;
+mod info;
 mod list;
 mod path;
 mod print;
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     });
     let result = match cli.command {
         cli::Command::Read(args) => read::run(&args),
+        cli::Command::Info(args) => info::run(&args),
         cli::Command::Suspects(args) => suspects::run(&args),
         cli::Command::Signal(args) => signal::run(&args),
         cli::Command::List(args) => list::run(&args),

@@ -1,6 +1,7 @@
-//! The dumps of a series (`trend`, `diff`): files and objects as given, and
-//! stores (`s3://bucket/prefix/` or a folder) replaced by their dumps,
-//! oldest first, optionally only one dyno's or one process's.
+//! The dumps of a series (`trend`, `diff`, `suspects`, `serve`): files and
+//! objects as given, and stores (`s3://bucket/prefix/` or a folder)
+//! replaced by their dumps, oldest first, optionally only one dyno's or one
+//! process's, each with where its context record would be.
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -66,6 +67,11 @@ pub struct SeriesDump {
     time: Option<String>,
     /// Whether it came from listing a store rather than being named.
     pub listed: bool,
+    /// Where its context record would be (`None` for stdin).
+    pub context: Option<Location>,
+    /// Whether its store's listing showed no record there: then it is not
+    /// asked for.
+    context_unlisted: bool,
 }
 
 impl SeriesDump {
@@ -79,6 +85,11 @@ impl SeriesDump {
     /// that can't be read).
     pub fn known_time(&self) -> Option<String> {
         self.time.clone().or_else(|| known_time(&self.input))
+    }
+
+    /// Where to read its context record from, if it may have one.
+    pub fn context_to_read(&self) -> Option<Location> {
+        self.context.clone().filter(|_| !self.context_unlisted)
     }
 }
 
@@ -110,6 +121,8 @@ pub fn resolve(
                 }
                 one_process(&store, &kept)?;
                 series.extend(kept.into_iter().map(|dump| SeriesDump {
+                    context: context_location(OsStr::new(&dump.url)),
+                    context_unlisted: dump.context_location.is_none(),
                     input: dump.url.into(),
                     time: Some(dump.time),
                     listed: true,
@@ -119,6 +132,8 @@ pub fn resolve(
                 input: arg.clone(),
                 time: None,
                 listed: false,
+                context: context_location(arg),
+                context_unlisted: false,
             }),
         }
     }
@@ -136,6 +151,38 @@ pub fn resolve(
         series.sort_by(|a, b| a.time.cmp(&b.time));
     }
     Ok(series)
+}
+
+/// The dumps as given; a store's (one process's), only the newest `last`,
+/// named on stderr as `heapsift: <doing> <dumps>` since the user did not
+/// name them.
+pub fn resolve_newest(
+    args: &[OsString],
+    filter: &DumpFilter,
+    last: usize,
+    doing: &str,
+) -> Result<Vec<SeriesDump>, Failure> {
+    let mut series = resolve(args, filter, SeriesOrder::Given)?;
+    if !series.iter().any(|dump| dump.listed) {
+        return Ok(series);
+    }
+    series.drain(..series.len().saturating_sub(last));
+    let names: Vec<String> = series.iter().map(SeriesDump::name).collect();
+    eprintln!("heapsift: {doing} {}", names.join(" "));
+    Ok(series)
+}
+
+/// Where the context record of a dump named on the command line would be;
+/// `None` for stdin.
+pub fn context_location(input: &OsStr) -> Option<Location> {
+    if input == "-" {
+        return None;
+    }
+    let location = match input.to_str() {
+        Some(text) => Location::parse(text).ok()?,
+        None => Location::Local(Path::new(input).to_path_buf()),
+    };
+    location.context()
 }
 
 /// One process's dumps in a store.

@@ -1,16 +1,17 @@
 //! `heapsift serve DUMP...`: reads the dumps, then serves the web UI.
 
-use std::ffi::OsString;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 
 use heapsift_scan::counted;
-use heapsift_serve::{LoadedDump, PageSinks, Served, check_address, new_token, serve};
+use heapsift_serve::{DumpSource, LoadedDump, PageSinks, Served, check_address, new_token, serve};
+use heapsift_store::Context;
 
 use crate::cli::ServeArgs;
+use crate::context::read_contexts;
 use crate::failure::Failure;
 use crate::heap::load_with;
-use crate::series::known_time;
+use crate::series::{SeriesDump, resolve_newest};
 
 pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     check_address(args.addr, args.allow_remote).map_err(Failure::BadInput)?;
@@ -24,9 +25,11 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     let listener = TcpListener::bind(args.addr)
         .map_err(|e| Failure::BadInput(format!("cannot listen on {}: {e}", args.addr)))?;
     let threads = args.threads;
-    let mut dumps = Vec::with_capacity(args.dumps.len());
-    for dump in &args.dumps {
-        dumps.push(load(dump, threads)?);
+    let series = resolve_newest(&args.dumps, &args.filter.filter(), args.last, "serving")?;
+    let locations: Vec<_> = series.iter().map(SeriesDump::context_to_read).collect();
+    let mut dumps = Vec::with_capacity(series.len());
+    for (dump, context) in series.iter().zip(read_contexts(&locations)) {
+        dumps.push(load(dump, context, threads)?);
     }
     let token = args.allow_remote.then(new_token);
     let address = listener
@@ -46,9 +49,19 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
 }
 
 /// Reads one dump with everything the pages need, in one pass.
-fn load(dump: &OsString, threads: usize) -> Result<LoadedDump, Failure> {
-    let (heap, sinks) = load_with(dump, threads, PageSinks::default)?;
-    Ok(LoadedDump::new(dump.clone(), known_time(dump), heap, sinks))
+fn load(
+    dump: &SeriesDump,
+    context: Option<Context>,
+    threads: usize,
+) -> Result<LoadedDump, Failure> {
+    let (heap, sinks) = load_with(&dump.input, threads, PageSinks::default)?;
+    let source = DumpSource {
+        input: dump.input.clone(),
+        time: dump.known_time(),
+        context_url: dump.context.as_ref().map(ToString::to_string),
+        context,
+    };
+    Ok(LoadedDump::new(source, heap, sinks))
 }
 
 /// Opens `url` in the desktop's browser; says so when it can't.

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use heapsift_capture::{SignalOptions, signal};
+use heapsift_capture::{Reply, SignalOptions, signal};
 use heapsift_store::{Location, exists};
 
 use crate::cli::SignalArgs;
@@ -30,30 +30,18 @@ pub fn run(args: &SignalArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let store_arg = args
+    let store = args
         .store
         .as_deref()
-        .expect("clap requires --store with --wait");
-    let store = Location::parse(store_arg).map_err(|e| Failure::BadInput(e.to_string()))?;
+        .map(Location::parse)
+        .transpose()
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
     let mut out = io::stdout().lock();
     let mut problems = Vec::new();
     for reply in &outcome.finished {
-        let who = format!("{} (pid {})", reply.dyno, reply.pid);
-        match (reply.status.as_str(), &reply.key) {
-            ("stored", Some(key)) => {
-                let object = store.join(key);
-                match exists(&object) {
-                    Ok(true) => writeln!(out, "{object}")?,
-                    Ok(false) => {
-                        problems.push(format!("{who} stored {key}, but {object} does not exist"))
-                    }
-                    Err(e) => problems.push(format!("{who} stored {key}; checking {object}: {e}")),
-                }
-            }
-            _ => problems.push(format!(
-                "{who} failed: {}",
-                reply.message.as_deref().unwrap_or("no reason given")
-            )),
+        match stored_at(reply, store.as_ref()) {
+            Ok(url) => writeln!(out, "{url}")?,
+            Err(problem) => problems.push(problem),
         }
     }
     for (dyno, pid) in &outcome.unfinished {
@@ -71,6 +59,33 @@ pub fn run(args: &SignalArgs) -> Result<(), Failure> {
     match problems.is_empty() {
         true => Ok(()),
         false => Err(Failure::NothingFound(problems.join("; "))),
+    }
+}
+
+/// Where a reply says its dump was stored, or what went wrong. Without a
+/// store, the agent's own `url` is taken (its `key` from an agent too old
+/// to send one); with one, the dump is checked there, by its key (or, from
+/// an agent that sent only a url, at that url).
+fn stored_at(reply: &Reply, store: Option<&Location>) -> Result<String, String> {
+    let who = format!("{} (pid {})", reply.dyno, reply.pid);
+    if reply.status != "stored" {
+        let why = reply.message.as_deref().unwrap_or("no reason given");
+        return Err(format!("{who} failed: {why}"));
+    }
+    let (key, url) = (reply.key.as_deref(), reply.url.as_deref());
+    let object = match (store, key, url) {
+        (None, _, Some(url)) | (None, Some(url), None) => return Ok(url.to_owned()),
+        (Some(store), Some(key), _) => store.join(key),
+        (Some(_), None, Some(url)) => Location::parse(url).map_err(|e| format!("{who}: {e}"))?,
+        (_, None, None) => return Err(format!("{who} stored a dump but did not say where")),
+    };
+    let stored = key.or(url).unwrap_or_default();
+    match exists(&object) {
+        Ok(true) => Ok(object.to_string()),
+        Ok(false) => Err(format!(
+            "{who} stored {stored}, but {object} does not exist"
+        )),
+        Err(e) => Err(format!("{who} stored {stored}; checking {object}: {e}")),
     }
 }
 

@@ -7,10 +7,10 @@ use crate::cli::SuspectsArgs;
 use crate::failure::Failure;
 use crate::heap::load;
 use crate::print::print;
-use crate::series::{SeriesDump, SeriesOrder, resolve};
+use crate::series::resolve_newest;
 
 pub fn run(args: &SuspectsArgs) -> Result<(), Failure> {
-    let series = chosen_dumps(args)?;
+    let series = resolve_newest(&args.dumps, &args.filter.filter(), args.last, "suspects in")?;
     let dumps: Vec<DumpTime> = series
         .iter()
         .map(|dump| DumpTime {
@@ -26,17 +26,4 @@ pub fn run(args: &SuspectsArgs) -> Result<(), Failure> {
         eprintln!("heapsift: {dump}: has none of the suspects: is it a dump of the same process?");
     }
     print(args.common.format, &report, suspects_report)
-}
-
-/// The dumps as given; a store's (one process's), only the newest
-/// `--last`, named on stderr since the user did not name them.
-fn chosen_dumps(args: &SuspectsArgs) -> Result<Vec<SeriesDump>, Failure> {
-    let mut series = resolve(&args.dumps, &args.filter.filter(), SeriesOrder::Given)?;
-    if !series.iter().any(|dump| dump.listed) {
-        return Ok(series);
-    }
-    series.drain(..series.len().saturating_sub(args.last));
-    let names: Vec<String> = series.iter().map(SeriesDump::name).collect();
-    eprintln!("heapsift: suspects in {}", names.join(" "));
-    Ok(series)
 }

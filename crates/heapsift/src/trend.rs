@@ -11,6 +11,7 @@ use heapsift_reports::DumpCounts;
 use heapsift_store::open_dump;
 
 use crate::cli::{SeriesSort, TrendArgs};
+use crate::context::read_contexts;
 use crate::failure::Failure;
 use crate::print::print;
 use crate::progress::Progress;
@@ -26,10 +27,13 @@ pub fn run(args: &TrendArgs) -> Result<(), Failure> {
     let query = args.query();
     query.check_series(series.len())?;
     let mut trend = query.series();
+    let locations: Vec<_> = series.iter().map(SeriesDump::context_to_read).collect();
+    let contexts = read_contexts(&locations);
     let read = Arc::new(AtomicU64::new(0));
     let bar = Progress::dumps(series.len() as u64, Arc::clone(&read));
-    for (dump, counts) in read_series(&series, args.common.threads, &query, read) {
-        trend.add_dump(dump.name(), counts?);
+    let counted = read_series(&series, args.common.threads, &query, read);
+    for ((dump, counts), context) in counted.zip(contexts) {
+        trend.add_dump(dump.name(), counts?, context.and_then(|c| c.rss_bytes));
     }
     drop(bar);
     let report = query.report(trend);

@@ -11,8 +11,8 @@ fn help(command: &str) -> String {
 #[test]
 fn every_command_has_one_examples_block() {
     for command in [
-        "read", "diff", "trend", "retained", "path", "show", "serve", "redact", "signal", "list",
-        "fetch",
+        "read", "info", "diff", "trend", "retained", "path", "show", "serve", "redact", "signal",
+        "list", "fetch", "suspects",
     ] {
         let text = help(command);
         assert_eq!(
@@ -26,7 +26,7 @@ fn every_command_has_one_examples_block() {
 #[test]
 fn dumps_are_named_as_every_command_takes_them() {
     // read, like the other analysis commands, streams s3:// objects.
-    for command in ["read", "retained", "path", "show", "redact"] {
+    for command in ["read", "info", "retained", "path", "show", "redact"] {
         let text = help(command);
         assert!(text.contains("s3://"), "{command} --help:\n{text}");
     }
@@ -40,4 +40,20 @@ fn the_formats_are_described_without_heapy() {
     let text = help("list");
     assert!(text.contains("--format"), "{text}");
     assert!(!text.contains("heapy"), "{text}");
+}
+
+#[test]
+fn help_says_what_context_records_add() {
+    let info = help("info");
+    for said in ["context record", "RSS", "X.json", "bytes"] {
+        assert!(info.contains(said), "info --help lacks {said:?}:\n{info}");
+    }
+    // `signal --wait` takes --store as an option, not a requirement.
+    let signal = help("signal");
+    assert!(
+        signal.contains("heapsift signal --wait \"after deploy\""),
+        "{signal}"
+    );
+    let list = help("list");
+    assert!(list.contains(".dump.gz") && list.contains("RSS"), "{list}");
 }

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
 
-use common::{heapsift, rails};
+use common::{agent_dump, context_record, heapsift, rails, scratch, write_record};
 use serde_json::Value;
 
 /// A running `heapsift serve`, stopped when dropped.
@@ -92,6 +92,7 @@ fn the_api_answers_with_the_clis_json() {
 
     let pairs: Vec<(String, Vec<&str>)> = vec![
         ("/api/dumps/2/summary".into(), vec!["read", &three]),
+        ("/api/dumps/2/info".into(), vec!["info", &three]),
         (
             "/api/dumps/2/generations/36".into(),
             vec!["read", &three, "36"],
@@ -388,4 +389,53 @@ fn serve_refuses_stdin_and_missing_dumps_before_serving() {
     heapsift(&["serve", "/nonexistent/heap.dump", "--addr", "127.0.0.1:0"])
         .fails(2)
         .assert_starts_with("heapsift: /nonexistent/heap.dump: ");
+}
+
+#[test]
+fn serve_takes_one_process_from_a_store_with_its_records() {
+    let store = scratch("serve-store");
+    let mut dumps = Vec::new();
+    for (n, hour) in [(1, 10), (2, 11), (3, 12)] {
+        let time = format!("2026-11-27T{hour}:00:00.000Z");
+        let dump = agent_dump(&store, "web.1", &time, 21, std::path::Path::new(&rails(n)));
+        if n != 2 {
+            let rss = 600_000_000 + u64::from(n);
+            write_record(&dump, &context_record("web.1", &time, 21, rss, "hourly"));
+        }
+        dumps.push(dump.to_str().unwrap().to_owned());
+    }
+    agent_dump(
+        &store,
+        "web.1",
+        "2026-11-27T11:30:00.000Z",
+        22,
+        std::path::Path::new(&rails(1)),
+    );
+    let store = store.to_str().unwrap();
+
+    // Two processes: refused as trend refuses them, before listening.
+    heapsift(&["serve", store, "--addr", "127.0.0.1:0"])
+        .fails(2)
+        .assert_contains("holds the dumps of 2 processes: web.1 pid 21 (3 dumps,")
+        .assert_contains("choose one with --pid");
+
+    let server = Server::start(&[store, "--pid", "21", "--last", "2", "--addr", "127.0.0.1:0"]);
+    let served: Vec<String> = server
+        .json("/api/dumps")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(served, dumps[1..]);
+    for (i, dump) in dumps[1..].iter().enumerate() {
+        let info = server.json(&format!("/api/dumps/{i}/info"));
+        assert_eq!(info, cli_json(&["info", dump]), "{dump}");
+    }
+    let last = server.json("/api/dumps/1/info");
+    assert_eq!(last["process"]["rss_bytes"], 600_000_003);
+    assert!(server.json("/api/dumps/0/info")["process"].is_null());
+    let trend = server.json("/api/trend");
+    assert_eq!(trend["rss_bytes"], serde_json::json!([null, 600_000_003]));
+    assert_eq!(trend, cli_json(&["trend", &dumps[1], &dumps[2]]));
 }

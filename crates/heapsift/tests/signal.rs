@@ -114,7 +114,14 @@ fn signal_waits_for_every_agent_and_prints_their_dumps() {
         assert!(dump.contains("/web.1/"), "{dump}");
         assert!(read(dump, &[]).stdout().contains("Heap total"));
     }
-    let stored = std::fs::read_dir(store.join("web.1")).unwrap().count();
+    // Dumps only: agents store a context record beside each too.
+    let stored = std::fs::read_dir(store.join("web.1"))
+        .unwrap()
+        .filter(|entry| {
+            let name = entry.as_ref().unwrap().file_name();
+            name.to_string_lossy().ends_with(".dump.gz")
+        })
+        .count();
     assert_eq!(stored, 2, "web.2 (not a chosen dyno) stored nothing");
     assert!(!store.join("web.2").exists());
 }
@@ -193,4 +200,110 @@ fn signal_reaches_agents_on_a_server_that_accepts_tls_only() {
     signal(&format!("{url}?sslmode=verify-full"))
         .fails(2)
         .assert_contains("certificate");
+}
+
+/// A stand-in for agents, in Ruby: LISTENs on `heapsift_fake_1` and
+/// answers each request as three processes would: one with the `key` and
+/// the `url` newer agents send, one with only the `key` of older ones, one
+/// with only a url (`only_url`).
+fn fake_agents(url: &str, only_url: &Path) -> Agent {
+    let script = r#"
+        require "pg"
+        require "json"
+        db = PG.connect(ARGV[0])
+        db.exec("LISTEN heapsift_fake_1")
+        warn "fake agents listening on heapsift_fake_1"
+        loop do
+          db.wait_for_notify do |_channel, _pid, payload|
+            request = JSON.parse(payload)["request"]
+            reply = ->(body) { db.exec_params("SELECT pg_notify('heapsift_replies', $1)", [JSON.generate(body.merge(request: request, dyno: "fake.1"))]) }
+            reply.(pid: 1, status: "started")
+            reply.(pid: 2, status: "started")
+            reply.(pid: 3, status: "started")
+            reply.(pid: 1, status: "stored", key: "fake.1/one-heap.dump.gz", url: "s3://b/prod/fake.1/one-heap.dump.gz")
+            reply.(pid: 2, status: "stored", key: "fake.1/two-heap.dump.gz")
+            reply.(pid: 3, status: "stored", url: ARGV[1])
+          end
+        end
+    "#;
+    let mut child = Command::new("ruby")
+        .arg("-e")
+        .arg(script)
+        .arg(url)
+        .arg(only_url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("these tests need Ruby and the pg gem");
+    let lines = BufReader::new(child.stderr.take().expect("stderr piped"));
+    let (ready, wait) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.lines().map_while(Result::ok) {
+            if line.contains("listening on") {
+                let _ = ready.send(());
+            }
+        }
+    });
+    wait.recv_timeout(Duration::from_secs(20))
+        .expect("the fake agents start");
+    Agent(child)
+}
+
+#[test]
+fn without_a_store_signal_prints_where_the_agents_say_they_stored() {
+    let url = database_url();
+    let store = scratch("signal-fake-store");
+    let third = store.join("elsewhere/three-heap.dump.gz");
+    std::fs::create_dir_all(third.parent().unwrap()).unwrap();
+    std::fs::write(&third, "x").unwrap();
+    let _agents = fake_agents(&url, &third);
+    let signal = |extra: &[&str]| {
+        heapsift(&[
+            "signal",
+            "--wait",
+            "--process-type",
+            "fake",
+            "--database-url",
+            &url,
+        ])
+        .args(["--timeout", "20"])
+        .args(extra)
+    };
+    let printed = signal(&[]).stdout();
+    let mut lines: Vec<&str> = printed.lines().collect();
+    lines.sort();
+    // The url when the agent sent one, else its key.
+    assert_eq!(
+        lines,
+        [
+            third.to_str().unwrap(),
+            "fake.1/two-heap.dump.gz",
+            "s3://b/prod/fake.1/one-heap.dump.gz",
+        ]
+    );
+
+    // With --store, each dump is checked there by its key (or at its url,
+    // for the agent that sent only that).
+    std::fs::create_dir_all(store.join("fake.1")).unwrap();
+    std::fs::write(store.join("fake.1/one-heap.dump.gz"), "x").unwrap();
+    let checked = signal(&["--store", store.to_str().unwrap()]).run();
+    assert_eq!(checked.code, Some(1), "{}", checked.stderr_text());
+    let mut printed: Vec<String> = checked.stdout_text().lines().map(str::to_owned).collect();
+    printed.sort();
+    assert_eq!(
+        printed,
+        [
+            store
+                .join("elsewhere/three-heap.dump.gz")
+                .display()
+                .to_string(),
+            store.join("fake.1/one-heap.dump.gz").display().to_string()
+        ]
+    );
+    let error = checked.warning();
+    assert!(
+        error.contains("fake.1 (pid 2) stored fake.1/two-heap.dump.gz, but")
+            && error.ends_with("does not exist"),
+        "{error}"
+    );
 }

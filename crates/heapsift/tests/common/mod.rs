@@ -43,6 +43,69 @@ pub fn rails(n: u32) -> String {
         .to_owned()
 }
 
+/// Copies `source` into the agent's layout under `store`:
+/// `<dyno>/<time>-process:<pid>-heap.dump.gz` (or the ending `source`
+/// has: `.dump`, `.dump.zst`); returns the copy's path.
+pub fn agent_dump(store: &Path, dyno: &str, time: &str, pid: u32, source: &Path) -> PathBuf {
+    let name = source.file_name().unwrap().to_str().unwrap();
+    let ending = [".dump.gz", ".dump.zst", ".dump"]
+        .into_iter()
+        .find(|ending| name.ends_with(ending))
+        .unwrap_or(".dump.gz");
+    let copy = store
+        .join(dyno)
+        .join(format!("{time}-process:{pid}-heap{ending}"));
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(source, &copy).expect("fixture copied");
+    copy
+}
+
+/// Where the agent puts the context record of `dump`: `X.json` beside
+/// `X.dump.gz`, `X.dump.zst` or `X.dump`.
+pub fn record_path(dump: &Path) -> PathBuf {
+    let name = dump.to_str().unwrap();
+    let stem = [".dump.gz", ".dump.zst", ".dump"]
+        .into_iter()
+        .find_map(|ending| name.strip_suffix(ending))
+        .expect("a dump's name");
+    PathBuf::from(format!("{stem}.json"))
+}
+
+/// A context record as the agent writes it (version 1), for a signal with
+/// `message`, with the process's RSS `rss` and a field no version has yet
+/// (which heapsift must keep).
+pub fn context_record(dyno: &str, time: &str, pid: u32, rss: u64, message: &str) -> String {
+    format!(
+        r#"{{
+  "version": 1,
+  "time": "{time}",
+  "dyno": "{dyno}",
+  "pid": {pid},
+  "ruby_description": "ruby 3.1.2p20 (2022-04-12 revision 4491bb740a) [x86_64-linux-gnu]",
+  "trigger": {{"kind": "signal", "message": "{message}", "request": "9f0c1d2e3f405162"}},
+  "rss_bytes": {rss},
+  "rss_peak_bytes": {peak},
+  "memory_limit_bytes": 536870912,
+  "heap_pages_bytes": 31457280,
+  "gc": {{"count": 48, "heap_allocated_pages": 768, "heap_live_slots": 171401, "total_allocated_objects": 2283911, "major_gc_count": 9}},
+  "gc_heap": null,
+  "tracing_since": "2026-11-27T13:00:00.000Z",
+  "dump_seconds": 1.93,
+  "compressed_bytes": 1904840,
+  "a_field_of_a_later_version": {{"kept": true}}
+}}
+"#,
+        peak = rss + 4096
+    )
+}
+
+/// Writes `record` as the context record of `dump`; returns its path.
+pub fn write_record(dump: &Path, record: &str) -> PathBuf {
+    let path = record_path(dump);
+    std::fs::write(&path, record).unwrap();
+    path
+}
+
 /// The text of an expected-output fixture.
 pub fn expected(relative: &str) -> String {
     String::from_utf8(std::fs::read(fixture(relative)).expect("expected output")).expect("UTF-8")

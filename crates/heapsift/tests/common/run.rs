@@ -16,6 +16,7 @@ pub struct Heapsift {
     args: Vec<OsString>,
     stdin: Option<Vec<u8>>,
     env: Vec<(OsString, OsString)>,
+    env_removed: Vec<OsString>,
     dir: Option<PathBuf>,
 }
 
@@ -55,6 +56,12 @@ impl Heapsift {
         self
     }
 
+    /// Runs without the environment variable `key`.
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Heapsift {
+        self.env_removed.push(key.as_ref().to_owned());
+        self
+    }
+
     /// Runs in `dir` instead of the test's working folder.
     pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Heapsift {
         self.dir = Some(dir.as_ref().to_owned());
@@ -66,6 +73,9 @@ impl Heapsift {
         let mut line = String::new();
         if let Some(dir) = &self.dir {
             let _ = write!(line, "(cd {} && ", quote(dir.as_os_str()));
+        }
+        for key in &self.env_removed {
+            let _ = write!(line, "env -u {} ", key.to_string_lossy());
         }
         for (key, value) in &self.env {
             let _ = write!(line, "{}={} ", key.to_string_lossy(), quote(value));
@@ -90,6 +100,9 @@ impl Heapsift {
     pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_heapsift"));
         command.args(&self.args);
+        for key in &self.env_removed {
+            command.env_remove(key);
+        }
         command.envs(self.env.iter().map(|(k, v)| (k, v)));
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
