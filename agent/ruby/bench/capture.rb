@@ -45,7 +45,7 @@ def run(label, lib, heapsift, database_url, here)
   log = File.join(work, "puma.log")
   env = { "PORT" => port.to_s, "DYNO" => "web.1", "HEAPSIFT_STORE" => File.join(work, "store"),
           "DATABASE_URL" => database_url, "TMPDIR" => tmp, "RUBYLIB" => lib }
-  puma = spawn(env, "puma", "-C", File.join(here, "puma.rb"), out: log, err: log)
+  puma = spawn(env, "puma", "-C", File.join(here, "puma.rb"), %i[out err] => [log, "w"])
   sleep 0.2 until File.read(log).include?("listening on heapsift_web_1")
   uri = URI("http://127.0.0.1:#{port}/")
   Net::HTTP.get_response(uri) # the worker loads the app (and its 2M Hashes) first

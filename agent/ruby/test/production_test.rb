@@ -254,7 +254,8 @@ class ProductionTest < Minitest::Test
       "PORT" => port.to_s, "DYNO" => dyno, "HEAPSIFT_STORE" => store, "DATABASE_URL" => @database_url,
       "RUBYLIB" => [LIB, ENV.fetch("RUBYLIB", nil)].compact.join(File::PATH_SEPARATOR)
     }.merge(extra_env)
-    pid = spawn(env, "puma", "-C", File.join(APP, "puma.rb"), out: log, err: log, chdir: @dir)
+    # One file descriptor for both: two would overwrite each other's lines.
+    pid = spawn(env, "puma", "-C", File.join(APP, "puma.rb"), %i[out err] => [log, "w"], chdir: @dir)
     puma = { pid: pid, port: port, log: log }
     @pumas << puma
     puma[:workers] = wait_for(30) do
