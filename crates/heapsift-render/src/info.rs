@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use heapsift_reports::{InfoReport, ProcessSide, RubyRange};
 use heapsift_scan::{counted, human_bytes};
 
+use crate::column_width;
 use crate::suspects::wrap;
 
 /// Lines are wrapped to this many characters.
@@ -82,15 +83,10 @@ fn ruby(range: &RubyRange) -> String {
 fn types(report: &InfoReport, out: &mut impl Write) -> io::Result<()> {
     let bytes: Vec<String> = report.types.iter().map(|t| human_bytes(t.bytes)).collect();
     let objects: Vec<String> = report.types.iter().map(|t| t.objects.to_string()).collect();
-    let width = |column: &[String], title: &str| {
-        column
-            .iter()
-            .map(String::len)
-            .max()
-            .unwrap_or(0)
-            .max(title.len())
-    };
-    let (bytes_width, objects_width) = (width(&bytes, "BYTES"), width(&objects, "OBJECTS"));
+    let (bytes_width, objects_width) = (
+        column_width(&bytes, "BYTES"),
+        column_width(&objects, "OBJECTS"),
+    );
     writeln!(
         out,
         "{:>bytes_width$}  {:>objects_width$}  SHARE  TYPE",

@@ -5,6 +5,8 @@ use std::io::{self, Write};
 use heapsift_graph::{Grouping, ObjectDetails, RetainedReport, RetainedRow, RootPath, SharedPaths};
 use heapsift_scan::{counted, human_bytes};
 
+use crate::column_width;
+
 /// Writes `retained`: a headline with the heap's totals, then one row per
 /// object (or class, or site), biggest retained size first.
 pub fn retained_report(report: &RetainedReport, out: &mut impl Write) -> io::Result<()> {
@@ -50,18 +52,10 @@ pub fn retained_report(report: &RetainedReport, out: &mut impl Write) -> io::Res
         .iter()
         .map(|r| human_bytes(r.own_bytes))
         .collect();
-    let width = |column: &[String], title: &str| {
-        column
-            .iter()
-            .map(String::len)
-            .max()
-            .unwrap_or(0)
-            .max(title.len())
-    };
     let (rw, cw, ow) = (
-        width(&retained, "RETAINED"),
-        width(&counts, "OBJECTS"),
-        width(&own, "OWN"),
+        column_width(&retained, "RETAINED"),
+        column_width(&counts, "OBJECTS"),
+        column_width(&own, "OWN"),
     );
     match report.by {
         Grouping::Object => {
@@ -91,7 +85,7 @@ pub fn retained_report(report: &RetainedReport, out: &mut impl Write) -> io::Res
         }
         Grouping::Class | Grouping::Location => {
             let members: Vec<String> = report.rows.iter().map(|r| r.objects.to_string()).collect();
-            let mw = width(&members, "MEMBERS");
+            let mw = column_width(&members, "MEMBERS");
             let (title, members_are) = if report.by == Grouping::Class {
                 ("CLASS", "the objects of the class")
             } else {

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use heapsift_render::column_width;
 use heapsift_scan::human_bytes;
 use heapsift_store::{Location, StoredDump, list, read_listed_contexts};
 
@@ -32,11 +33,10 @@ fn write_table(dumps: &[StoredDump], out: &mut impl Write) -> io::Result<()> {
         .iter()
         .map(|d| d.pid.map_or_else(|| "-".to_owned(), |pid| pid.to_string()))
         .collect();
-    let width = |column: &[String]| column.iter().map(String::len).max().unwrap_or(0);
-    let dyno_width = dynos.iter().map(|d| d.len()).max().unwrap_or(0).max(4);
-    let pid_width = width(&pids).max(3);
-    let size_width = width(&sizes).max(4);
-    let rss_width = width(&rss).max(3);
+    let dyno_width = column_width(&dynos, "DYNO");
+    let pid_width = column_width(&pids, "PID");
+    let size_width = column_width(&sizes, "SIZE");
+    let rss_width = column_width(&rss, "RSS");
     writeln!(
         out,
         "{:<24}  {:<dyno_width$}  {:>pid_width$}  {:>size_width$}  {:>rss_width$}  URL",
