@@ -43,6 +43,10 @@ pub struct ReadOptions {
     pub threads: usize,
     /// Target size of a block in bytes.
     pub block_size: usize,
+    /// Whether to hash the (decompressed) bytes with BLAKE3 into
+    /// [`ReadSummary::digest`]; off unless asked for, so other readers
+    /// don't pay for it.
+    pub digest: bool,
 }
 
 impl Default for ReadOptions {
@@ -50,6 +54,7 @@ impl Default for ReadOptions {
         ReadOptions {
             threads: 0,
             block_size: 4 << 20,
+            digest: false,
         }
     }
 }
@@ -61,6 +66,14 @@ impl ReadOptions {
         ReadOptions {
             threads,
             ..ReadOptions::default()
+        }
+    }
+
+    /// These options, also hashing the input (see [`ReadOptions::digest`]).
+    pub fn with_digest(self) -> Self {
+        ReadOptions {
+            digest: true,
+            ..self
         }
     }
 
@@ -85,6 +98,9 @@ pub struct ReadSummary {
     /// An error that stopped reading early, after `bytes` bytes: typically a
     /// truncated or corrupt compressed stream. Every line before it was read.
     pub stopped_by: Option<io::Error>,
+    /// The BLAKE3 hash of every byte read, when [`ReadOptions::digest`]
+    /// asked for it (equal to `b3sum` of the decompressed dump).
+    pub digest: Option<[u8; 32]>,
     /// Lines per block, indexed by block.
     block_lines: Vec<u32>,
     /// Lines in all blocks before each block; filled by `finish`.
@@ -147,9 +163,16 @@ where
     let consumed = input.consumed();
     let (sinks, mut summary) = match input.body {
         Body::File { file, len } => {
-            read_file(&file, len, workers, block_size, &consumed, &make_sink)?
+            let mut read = read_file(&file, len, workers, block_size, &consumed, &make_sink)?;
+            if options.digest {
+                read.1.digest = Some(hash_file(&file, read.1.bytes)?);
+            }
+            read
         }
-        Body::Stream(reader) => read_stream(reader, workers, block_size, &make_sink),
+        Body::Stream(reader) => {
+            let hasher = options.digest.then(blake3::Hasher::new);
+            read_stream(reader, workers, block_size, hasher, &make_sink)
+        }
     };
     summary.finish();
     if summary.bytes == 0 {
@@ -162,6 +185,26 @@ where
 }
 
 type Blocks = Vec<(u32, u32)>;
+
+/// Hashes the first `len` bytes of a plain file in one sequential pass
+/// after the parallel read (the file is in the page cache by then).
+fn hash_file(file: &File, len: u64) -> Result<[u8; 32], InputError> {
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut offset = 0u64;
+    while offset < len {
+        let want = buf.len().min((len - offset) as usize);
+        let got = file
+            .read_at(&mut buf[..want], offset)
+            .map_err(InputError::Unreadable)?;
+        if got == 0 {
+            break;
+        }
+        hasher.update(&buf[..got]);
+        offset += got as u64;
+    }
+    Ok(*hasher.finalize().as_bytes())
+}
 
 fn read_file<S, F>(
     file: &File,
@@ -367,6 +410,7 @@ fn read_stream<S, F>(
     mut reader: Box<dyn Read + Send>,
     workers: usize,
     block_size: usize,
+    mut hasher: Option<blake3::Hasher>,
     make_sink: &F,
 ) -> (Vec<S>, ReadSummary)
 where
@@ -434,6 +478,9 @@ where
             }
             if !data.is_empty() {
                 summary.bytes += data.len() as u64;
+                if let Some(hasher) = hasher.as_mut() {
+                    hasher.update(&data);
+                }
                 if at_end && !data.ends_with(b"\n") {
                     summary.unterminated_last_line = Some(LineId {
                         block: index,
@@ -463,6 +510,7 @@ where
         }
         sinks.push(sink);
     }
+    summary.digest = hasher.map(|hasher| *hasher.finalize().as_bytes());
     (sinks, summary)
 }
 
@@ -571,6 +619,7 @@ mod tests {
                 let options = ReadOptions {
                     threads: 3,
                     block_size,
+                    digest: true,
                 };
                 let (lines, summary) = numbered_lines(&content, &options, stream);
                 assert_eq!(
@@ -580,6 +629,11 @@ mod tests {
                 );
                 assert_eq!(summary.lines, 501);
                 assert_eq!(summary.bytes, content.len() as u64);
+                assert_eq!(
+                    summary.digest,
+                    Some(*blake3::hash(&content).as_bytes()),
+                    "block size {block_size}, stream {stream}"
+                );
                 let last = summary
                     .unterminated_last_line
                     .expect("last line has no newline");
@@ -597,6 +651,7 @@ mod tests {
                 &ReadOptions {
                     threads: 2,
                     block_size: 3,
+                    digest: false,
                 },
                 stream,
             );

@@ -30,6 +30,7 @@ pub struct OutputFile {
     replace: bool,
     durable: bool,
     compressed_as_named: bool,
+    hidden_partial: bool,
 }
 
 impl OutputFile {
@@ -41,6 +42,7 @@ impl OutputFile {
             replace,
             durable: false,
             compressed_as_named: false,
+            hidden_partial: false,
         }
     }
 
@@ -60,6 +62,16 @@ impl OutputFile {
     pub fn compressed_as_named(self) -> Self {
         OutputFile {
             compressed_as_named: true,
+            ..self
+        }
+    }
+
+    /// Its temporary copy hidden, `<dir>/.<name>.partial-<pid>`: for files
+    /// in folders that other tools read whole (Spark and Hadoop skip names
+    /// starting with `.`, but fail on a visible half-written file).
+    pub fn hidden_partial(self) -> Self {
+        OutputFile {
+            hidden_partial: true,
             ..self
         }
     }
@@ -89,7 +101,7 @@ impl OutputFile {
     where
         E: From<io::Error> + From<OutputError>,
     {
-        let partial = partial_name(&self.target);
+        let partial = partial_name(&self.target, self.hidden_partial);
         lock_partial_files().push(partial.clone());
         let result = self.write_new(&partial, write).and_then(|written| {
             self.check()?;
@@ -196,11 +208,23 @@ pub fn remove_partial_files() {
     }
 }
 
-/// `<target>.partial-<pid>`.
-fn partial_name(target: &Path) -> PathBuf {
-    let mut name = target.as_os_str().to_owned();
-    name.push(format!(".partial-{}", std::process::id()));
-    PathBuf::from(name)
+/// `<target>.partial-<pid>`, or `<dir>/.<name>.partial-<pid>` when
+/// `hidden`.
+fn partial_name(target: &Path, hidden: bool) -> PathBuf {
+    let suffix = format!(".partial-{}", std::process::id());
+    match (hidden, target.file_name()) {
+        (true, Some(name)) => {
+            let mut hidden_name = std::ffi::OsString::from(".");
+            hidden_name.push(name);
+            hidden_name.push(suffix);
+            target.with_file_name(hidden_name)
+        }
+        _ => {
+            let mut name = target.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -266,6 +290,19 @@ mod tests {
             fs::read_dir(&dir).unwrap().count(),
             1,
             "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_hidden_partial_starts_with_a_dot() {
+        let target = Path::new("/x/dyno=a/id.parquet");
+        let partial = partial_name(target, true);
+        assert_eq!(
+            partial,
+            PathBuf::from(format!(
+                "/x/dyno=a/.id.parquet.partial-{}",
+                std::process::id()
+            ))
         );
     }
 

@@ -46,6 +46,12 @@ impl<'a> ClassIndex<'a> {
     /// The name of the class whose address is `class` (as a record writes
     /// it); `None` for an unknown or anonymous class.
     pub fn name(&self, class: &[u8]) -> Option<&'a [u8]> {
-        parse_address(class).and_then(|address| self.by_address.get(&address).copied())
+        parse_address(class).and_then(|address| self.name_at(address))
+    }
+
+    /// The name of the class at `address`; `None` for an unknown or
+    /// anonymous class.
+    pub fn name_at(&self, address: u64) -> Option<&'a [u8]> {
+        self.by_address.get(&address).copied()
     }
 }

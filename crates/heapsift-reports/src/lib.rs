@@ -10,6 +10,7 @@ mod diff;
 mod format;
 mod generation;
 mod info;
+mod sites;
 mod summary;
 mod trend;
 
@@ -20,5 +21,6 @@ pub use generation::{
     GenerationSelector, GenerationSink, LocationRow, LocationTable, NoSuchGeneration,
 };
 pub use info::{GenerationSpan, InfoReport, InfoSink, ProcessSide, Tally, Traced, TypeRow};
+pub use sites::{SiteRow, SiteSink, site_rows};
 pub use summary::{GenerationBucket, GenerationSummary, HeapTotal, SummarySink, kilobytes};
 pub use trend::{DumpCounts, Trend, TrendGrouping, TrendReport, TrendRow, TrendSink};

@@ -120,6 +120,11 @@ impl<V> Locations<V> {
         self.sites.values()
     }
 
+    /// Each site's file and line, in site order.
+    pub fn keys(&self) -> impl Iterator<Item = (&[u8], Option<u64>)> {
+        self.sites.keys().map(|key| (&*key.file, key.line))
+    }
+
     /// Each site as users read it, `file:line` (`file:` when the line is
     /// unknown), in site order.
     pub fn names(&self) -> Vec<String> {

@@ -117,6 +117,9 @@ pub struct ScanStats {
     pub truncated_at: Option<u64>,
     /// An error that ended reading early (e.g. a truncated gzip stream).
     pub stopped_by: Option<String>,
+    /// The BLAKE3 hash of the bytes read, when the read options asked for
+    /// it.
+    pub digest: Option<[u8; 32]>,
 }
 
 impl ScanStats {
@@ -374,5 +377,6 @@ fn merge_diagnostics<S>(
             .collect(),
         truncated_at,
         stopped_by: summary.stopped_by.as_ref().map(|e| e.to_string()),
+        digest: summary.digest,
     })
 }

@@ -193,6 +193,25 @@ pub fn exists(object: &Location) -> Result<bool, StoreError> {
     }
 }
 
+/// Writes `bytes` as the object (or file) at `object`, replacing one
+/// there, whole or not at all: in S3 one PUT (a multipart upload for big
+/// ones, aborted on failure), so nothing shows until it is complete; in a
+/// folder a hidden temporary file (`.<name>.partial-<pid>`, which Spark
+/// and Hadoop skip) renamed into place, its folders made as needed.
+pub fn put(object: &Location, bytes: Vec<u8>) -> Result<(), StoreError> {
+    match object {
+        Location::S3 { bucket, key } => s3::put(bucket, key, bytes),
+        Location::Local(path) => {
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder)?;
+            }
+            heapsift_output::OutputFile::new(path, true)
+                .hidden_partial()
+                .write(|out| io::Write::write_all(out, &bytes).map_err(StoreError::Io))
+        }
+    }
+}
+
 /// Opens an S3 object for reading front to back, streamed as it arrives.
 /// Local paths are not opened here: heapsift-input reads files itself,
 /// faster, in parallel.

@@ -10,7 +10,7 @@ use bytes::{Buf, Bytes};
 use futures::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, RetryConfig, WriteMultipart};
 use tokio::runtime::Runtime;
 
 use crate::{Listed, Location, StoreError};
@@ -220,6 +220,29 @@ pub(crate) fn stat(bucket: &str, key: &str) -> Result<Listed, StoreError> {
         Err(object_store::Error::NotFound { .. }) => Err(StoreError::NotFound),
         Err(err) => Err(bucket.error(err)),
     }
+}
+
+/// Objects up to this size are written with one PUT; bigger ones in
+/// parts of [`PART_BYTES`].
+const SINGLE_PUT_BYTES: usize = 64 << 20;
+const PART_BYTES: usize = 16 << 20;
+
+/// Writes the object whole: nothing shows at `key` until the PUT (or the
+/// multipart upload's completion) succeeds, and a failed multipart
+/// upload is aborted.
+pub(crate) fn put(bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+    let bucket = Bucket::open(bucket)?;
+    let (store, path, bytes) = (&bucket.store, Path::from(key), Bytes::from(bytes));
+    let result = bucket.runtime.block_on(async {
+        if bytes.len() <= SINGLE_PUT_BYTES {
+            return store.put(&path, PutPayload::from(bytes)).await.map(drop);
+        }
+        let upload = store.put_multipart(&path).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        writer.put(bytes);
+        writer.finish().await.map(drop)
+    });
+    result.map_err(|e| bucket.error(e))
 }
 
 /// An S3 object read front to back as it arrives: a thread of its own

@@ -5,10 +5,11 @@ use std::ffi::OsStr;
 use heapsift_graph::{GraphSink, HeapGraph};
 use heapsift_input::ReadOptions;
 use heapsift_query::Heap;
-use heapsift_scan::RecordSink;
+use heapsift_scan::{RecordSink, ScanStats};
+use heapsift_store::{OpenedDump, open_dump};
 
 use crate::failure::Failure;
-use crate::scan::scan_dump;
+use crate::scan::scan_opened_with;
 
 /// Reads the dump into a graph and computes its dominator tree.
 pub fn load(dump: &OsStr, threads: usize) -> Result<Heap, Failure> {
@@ -22,14 +23,41 @@ pub fn load_with<E: RecordSink>(
     threads: usize,
     extra: impl Fn() -> E + Sync,
 ) -> Result<(Heap, Vec<E>), Failure> {
-    let sinks_made = ReadOptions::with_threads(threads).worker_count();
+    let opened = open_dump(dump)?;
+    let loaded = load_opened(opened, &ReadOptions::with_threads(threads), true, extra)?;
+    Ok((loaded.heap, loaded.extras))
+}
+
+/// A dump read into its heap, with what else was gathered in the pass.
+pub struct Loaded<E> {
+    /// The graph and its dominator tree.
+    pub heap: Heap,
+    /// The extra sinks, one per reading thread.
+    pub extras: Vec<E>,
+    /// What reading found besides the records (the digest, if asked).
+    pub stats: ScanStats,
+}
+
+/// [`load_with`] over an opened dump, read with `options`, with a progress
+/// bar if `bar`.
+pub fn load_opened<E: RecordSink>(
+    dump: OpenedDump,
+    options: &ReadOptions,
+    bar: bool,
+    extra: impl Fn() -> E + Sync,
+) -> Result<Loaded<E>, Failure> {
+    let sinks_made = options.worker_count();
     // Dumps average about 400 bytes a line: room for the objects of a
     // plain file up front spares the columns their step-by-step growth.
-    let expected = std::fs::metadata(dump).map_or(0, |meta| meta.len()) / 400;
+    let expected = std::fs::metadata(&dump.name).map_or(0, |meta| meta.len()) / 400;
     let per_sink = (expected as usize / sinks_made) * 11 / 10;
-    let scanned = scan_dump(dump, threads, || {
+    let scanned = scan_opened_with(dump, options, bar, || {
         (GraphSink::with_capacity(per_sink), extra())
     })?;
     let (graph_sinks, extras): (Vec<GraphSink>, Vec<E>) = scanned.sinks.into_iter().unzip();
-    Ok((Heap::new(HeapGraph::from_sinks(graph_sinks)), extras))
+    Ok(Loaded {
+        heap: Heap::new(HeapGraph::from_sinks(graph_sinks)),
+        extras,
+        stats: scanned.stats,
+    })
 }

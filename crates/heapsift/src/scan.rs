@@ -47,9 +47,22 @@ where
     S: RecordSink,
     F: Fn() -> S + Sync,
 {
-    let options = ReadOptions::with_threads(threads);
+    scan_opened_with(dump, &ReadOptions::with_threads(threads), bar, make_sink)
+}
+
+/// [`scan_opened`] with the given read options (e.g. hashing the bytes).
+pub fn scan_opened_with<S, F>(
+    dump: OpenedDump,
+    options: &ReadOptions,
+    bar: bool,
+    make_sink: F,
+) -> Result<Scanned<S>, Failure>
+where
+    S: RecordSink,
+    F: Fn() -> S + Sync,
+{
     reading(&dump.name, dump.input, bar, |input| {
-        scan_records(input, &options, make_sink)
+        scan_records(input, options, make_sink)
     })
 }
 

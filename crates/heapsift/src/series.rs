@@ -5,9 +5,16 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::thread;
+
+use heapsift_input::ReadOptions;
 
 use heapsift_scan::counted;
-use heapsift_store::{DumpKey, Location, StoreError, StoredDump, list, stat};
+use heapsift_store::{
+    DumpKey, Location, OpenedDump, StoreError, StoredDump, list, open_dump, stat,
+};
 
 use crate::failure::Failure;
 
@@ -93,11 +100,28 @@ impl SeriesDump {
     }
 }
 
-/// Resolves the command line's dumps into the series to read.
+/// Resolves the command line's dumps into the series to read: a store's
+/// dumps must be one process's.
 pub fn resolve(
     args: &[OsString],
     filter: &DumpFilter,
     order: SeriesOrder,
+) -> Result<Vec<SeriesDump>, Failure> {
+    resolve_stores(args, filter, order, true)
+}
+
+/// Resolves the command line's dumps as [`resolve`] does, but takes every
+/// process's dumps from a store: for `export`, where each dump stands
+/// alone.
+pub fn resolve_every(args: &[OsString], filter: &DumpFilter) -> Result<Vec<SeriesDump>, Failure> {
+    resolve_stores(args, filter, SeriesOrder::Given, false)
+}
+
+fn resolve_stores(
+    args: &[OsString],
+    filter: &DumpFilter,
+    order: SeriesOrder,
+    one_process_only: bool,
 ) -> Result<Vec<SeriesDump>, Failure> {
     let mut series = Vec::new();
     let mut stores = 0;
@@ -119,7 +143,9 @@ pub fn resolve(
                         filter.describe()
                     )));
                 }
-                one_process(&store, &kept)?;
+                if one_process_only {
+                    one_process(&store, &kept)?;
+                }
                 series.extend(kept.into_iter().map(|dump| SeriesDump {
                     context: context_location(OsStr::new(&dump.url)),
                     context_unlisted: dump.context_location.is_none(),
@@ -151,6 +177,50 @@ pub fn resolve(
         series.sort_by(|a, b| a.time.cmp(&b.time));
     }
     Ok(series)
+}
+
+/// Reads the dumps of a series with `read_one`, several at once: a gzip
+/// stream or an S3 download keeps only one core busy (and the agent's dumps
+/// are gzip), so as many of those are read together as there are cores.
+/// An uncompressed file uses every core by itself and is read alone.
+/// Yields the results in series order, a group of dumps at a time, so at
+/// most that many dumps' results are held. `read` counts the dumps read.
+pub fn read_each<'a, T: Send + 'a>(
+    series: &'a [SeriesDump],
+    threads: usize,
+    read: Arc<AtomicU64>,
+    read_one: impl Fn(OpenedDump) -> Result<T, Failure> + Sync + 'a,
+) -> impl Iterator<Item = (&'a SeriesDump, Result<T, Failure>)> + 'a {
+    let at_once = ReadOptions::with_threads(threads).worker_count();
+    // Streams share the machine (read lock); a parallel file has it to
+    // itself (write lock).
+    let machine = RwLock::new(());
+    let read_locked = move |dump: &SeriesDump, read: &AtomicU64, machine: &RwLock<()>| {
+        let opened = open_dump(&dump.input)?;
+        let alone = opened.input.reads_in_parallel();
+        let _alone = alone.then(|| machine.write().unwrap_or_else(PoisonError::into_inner));
+        let _shared = (!alone).then(|| machine.read().unwrap_or_else(PoisonError::into_inner));
+        let result = read_one(opened);
+        read.fetch_add(1, Ordering::Relaxed);
+        result
+    };
+    series.chunks(at_once).flat_map(move |group| {
+        let results: Vec<Result<T, Failure>> = thread::scope(|scope| {
+            let readers: Vec<_> = group
+                .iter()
+                .map(|dump| scope.spawn(|| read_locked(dump, &read, &machine)))
+                .collect();
+            readers
+                .into_iter()
+                .map(|reader| {
+                    reader
+                        .join()
+                        .unwrap_or_else(|_| Err(Failure::BadInput("a dump reader panicked".into())))
+                })
+                .collect()
+        });
+        group.iter().zip(results)
+    })
 }
 
 /// The dumps as given; a store's (one process's), only the newest `last`,
