@@ -263,6 +263,61 @@ pub enum Command {
     ///   heapsift show prod.dump.gz 0x7f30cc77e440
     #[command(verbatim_doc_comment)]
     Show(ObjectArgs),
+
+    /// Write dumps as Parquet tables, for DuckDB, Spark, Trino or Athena.
+    ///
+    /// Each dump becomes one file per table: dumps (one row per dump), sites
+    /// (objects and bytes per type, site, class and generation) and
+    /// retainers (the top objects by retained size), and with --objects
+    /// every object and reference. Files go under
+    /// <table>/dyno=<dyno>/date=<YYYY-MM-DD>/<dump_id>.parquet, with
+    /// __HIVE_DEFAULT_PARTITION__ where the dyno or day is unknown; the id
+    /// is 16 hex digits of the BLAKE3 hash of the decompressed dump. A
+    /// store (`s3://bucket/prefix/` or a folder) stands for every dump in
+    /// it. A dump exported already is skipped unless --force. Each file is
+    /// written under a hidden temporary name and renamed when complete.
+    ///
+    /// Examples:
+    ///   heapsift export 1.dump.gz 2.dump.gz --to tables/
+    ///   heapsift export s3://acme-heaps/prod/ --dyno web.1 --to tables/
+    ///   heapsift export prod.dump.gz --objects --to s3://acme-tables/heaps/
+    #[command(verbatim_doc_comment)]
+    Export(ExportArgs),
+}
+
+/// Arguments of `heapsift export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The dumps: files, `-`, `s3://` URLs, or stores (`s3://bucket/prefix/`
+    /// or a folder), which stand for all their dumps.
+    #[arg(value_name = "DUMP", required = true)]
+    pub dumps: Vec<OsString>,
+
+    /// Where the tables go: a folder (made if missing) or an S3 prefix
+    /// (`s3://bucket/prefix/`).
+    #[arg(long, value_name = "DIR|s3://bucket/prefix/", required = true)]
+    pub to: OsString,
+
+    /// Replace the files of dumps exported already.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Also write the objects and references tables (one row per object,
+    /// one per reference).
+    #[arg(long)]
+    pub objects: bool,
+
+    /// How many objects the retainers table keeps, biggest retained size
+    /// first.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = CountParser::new("top"))]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Reading threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
 }
 
 /// Arguments of `heapsift path`.

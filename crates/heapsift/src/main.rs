@@ -6,6 +6,7 @@
 mod cli;
 mod context;
 mod diff;
+mod export;
 mod failure;
 mod fetch;
 mod heap;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         cli::Command::Redact(args) => redact::run(&args),
         cli::Command::Path(args) => path::run_path(&args),
         cli::Command::Show(args) => path::run_show(&args),
+        cli::Command::Export(args) => export::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,7 +12,7 @@ fn help(command: &str) -> String {
 fn every_command_has_one_examples_block() {
     for command in [
         "read", "info", "diff", "trend", "retained", "path", "show", "serve", "redact", "signal",
-        "list", "fetch", "suspects",
+        "list", "fetch", "suspects", "export",
     ] {
         let text = help(command);
         assert_eq!(

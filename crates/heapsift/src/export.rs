@@ -1,0 +1,206 @@
+//! `heapsift export DUMP... --to DIR`: each dump's tables as Parquet files
+//! (see heapsift-export), written whole or not at all.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use chrono::{DateTime, Utc};
+use heapsift_export::{
+    DumpRow, GenerationSink, Generations, Partition, Table, dump_id, encode_dumps, encode_objects,
+    encode_references, encode_retainers, encode_sites,
+};
+use heapsift_graph::{Grouping, RetainedReport};
+use heapsift_input::ReadOptions;
+use heapsift_reports::{SiteSink, site_rows};
+use heapsift_store::{Context, DumpKey, Location, OpenedDump, StoreError, exists, put};
+
+use crate::cli::ExportArgs;
+use crate::context::read_contexts;
+use crate::failure::Failure;
+use crate::heap::load_opened;
+use crate::progress::Progress;
+use crate::series::{SeriesDump, read_each, resolve_every};
+
+pub fn run(args: &ExportArgs) -> Result<(), Failure> {
+    let series = resolve_every(&args.dumps, &args.filter.filter())?;
+    let root = destination(&args.to)?;
+    let contexts = read_contexts(
+        &series
+            .iter()
+            .map(SeriesDump::context_to_read)
+            .collect::<Vec<_>>(),
+    );
+    let read = Arc::new(AtomicU64::new(0));
+    let single = series.len() == 1;
+    let bar = (!single).then(|| Progress::dumps(series.len() as u64, Arc::clone(&read)));
+    let encoded = read_each(&series, args.threads, read, |opened| {
+        encode_dump(opened, args, single)
+    });
+    for ((dump, tables), context) in encoded.zip(contexts) {
+        let tables = tables?;
+        let partition = partition_of(dump, context.as_ref());
+        write_dump(&root, args.force, &partition, tables, context.as_ref())?;
+    }
+    drop(bar);
+    Ok(())
+}
+
+/// The folder or S3 prefix `--to` names.
+fn destination(to: &std::ffi::OsStr) -> Result<Location, Failure> {
+    match to.to_str() {
+        Some(text) if Location::is_s3(text) => {
+            Location::parse(text).map_err(|e| Failure::BadInput(format!("{text}: {e}")))
+        }
+        _ => Ok(Location::Local(Path::new(to).to_path_buf())),
+    }
+}
+
+/// One dump's tables, encoded; the `dumps` row waits for the context.
+struct EncodedDump {
+    name: String,
+    id: String,
+    objects: u64,
+    bytes: u64,
+    traced_objects: u64,
+    files: Vec<(Table, Vec<u8>)>,
+}
+
+/// Reads a dump (hashing it) into its graph and site counts in one pass,
+/// and encodes its tables.
+fn encode_dump(opened: OpenedDump, args: &ExportArgs, bar: bool) -> Result<EncodedDump, Failure> {
+    let name = opened.name.clone();
+    let options = ReadOptions::with_threads(args.threads).with_digest();
+    let objects = args.objects;
+    let loaded = load_opened(opened, &options, bar, || {
+        (SiteSink::default(), GenerationSink::collecting(objects))
+    })?;
+    if let Some(error) = &loaded.stats.stopped_by {
+        return Err(Failure::BadInput(format!("{name}: {error}")));
+    }
+    let digest = loaded
+        .stats
+        .digest
+        .ok_or_else(|| Failure::BadInput(format!("{name}: the dump's bytes were not hashed")))?;
+    let id = dump_id(&digest);
+    let (site_sinks, generation_sinks): (Vec<_>, Vec<_>) = loaded.extras.into_iter().unzip();
+    let sites = site_rows(site_sinks);
+    let heap = &loaded.heap;
+    let retained = RetainedReport::new(
+        &heap.graph,
+        &heap.retention,
+        Grouping::Object,
+        args.top,
+        None,
+    );
+    let failed = |e: heapsift_export::ExportError| Failure::BadInput(format!("{name}: {e}"));
+    let mut files = vec![
+        (Table::Sites, encode_sites(&id, &sites).map_err(failed)?),
+        (
+            Table::Retainers,
+            encode_retainers(&id, &retained.rows).map_err(failed)?,
+        ),
+    ];
+    if objects {
+        let generations = Generations::from_sinks(generation_sinks);
+        let generation = |node| generations.get(heap.graph.address(node));
+        let encoded = encode_objects(&id, &heap.graph, &heap.retention, generation);
+        files.push((Table::Objects, encoded.map_err(failed)?));
+        let encoded = encode_references(&id, &heap.graph);
+        files.push((Table::References, encoded.map_err(failed)?));
+    }
+    Ok(EncodedDump {
+        name,
+        id,
+        objects: sites.iter().map(|row| row.objects).sum(),
+        bytes: sites.iter().map(|row| row.bytes).sum(),
+        traced_objects: sites
+            .iter()
+            .filter(|row| row.file.is_some())
+            .map(|row| row.objects)
+            .sum(),
+        files,
+    })
+}
+
+/// The agent's key in the dump's name (a store's dump, or a file in the
+/// agent's layout), if it has one.
+fn key_of(dump: &SeriesDump) -> Option<DumpKey> {
+    dump.input.to_str().and_then(DumpKey::parse)
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|time| time.with_timezone(&Utc))
+}
+
+/// The dump's dyno and time: from the agent's key, else its context
+/// record; unknown for a plain file with neither.
+fn partition_of(dump: &SeriesDump, context: Option<&Context>) -> Partition {
+    let key = key_of(dump);
+    let time = key
+        .as_ref()
+        .map(|key| key.time.as_str())
+        .or_else(|| context.and_then(|c| c.time.as_deref()))
+        .and_then(parse_time);
+    let dyno = key
+        .map(|key| key.dyno)
+        .or_else(|| context.and_then(|c| c.dyno.clone()));
+    Partition { dyno, time }
+}
+
+/// `ruby 3.4.1 (2024-12-25 revision 48d4efcb85) +PRISM [x86_64-linux]`:
+/// `3.4.1`.
+fn ruby_version(description: &str) -> Option<String> {
+    let mut words = description.split_whitespace();
+    (words.next() == Some("ruby"))
+        .then(|| words.next().map(str::to_owned))
+        .flatten()
+}
+
+/// Writes one dump's files, its `dumps` row last (so that a row there
+/// means the dump's other tables are complete); an exported dump is
+/// skipped with a notice unless `force`.
+fn write_dump(
+    root: &Location,
+    force: bool,
+    partition: &Partition,
+    mut dump: EncodedDump,
+    context: Option<&Context>,
+) -> Result<(), Failure> {
+    let dumps_file = root.join(&partition.path(Table::Dumps, &dump.id));
+    let failed = |e: StoreError| Failure::BadInput(format!("{dumps_file}: {e}"));
+    if !force && exists(&dumps_file).map_err(failed)? {
+        eprintln!(
+            "heapsift: {}: exported already as {dumps_file} (pass --force to replace it)",
+            dump.name,
+        );
+        return Ok(());
+    }
+    let row = DumpRow {
+        dump_id: dump.id.clone(),
+        name: dump.name.clone(),
+        time: partition.time,
+        pid: key_pid(&dump.name).or_else(|| context.and_then(|c| c.pid).map(|p| p as u32)),
+        objects: dump.objects,
+        bytes: dump.bytes,
+        traced_objects: dump.traced_objects,
+        rss: context.and_then(|c| c.rss_bytes),
+        ruby_version: context
+            .and_then(|c| c.ruby_description.as_deref())
+            .and_then(ruby_version),
+    };
+    let encoded =
+        encode_dumps(&row).map_err(|e| Failure::BadInput(format!("{}: {e}", dump.name)))?;
+    dump.files.push((Table::Dumps, encoded));
+    for (table, bytes) in dump.files {
+        let file = root.join(&partition.path(table, &dump.id));
+        put(&file, bytes).map_err(|e| Failure::BadInput(format!("{file}: {e}")))?;
+    }
+    Ok(())
+}
+
+fn key_pid(name: &str) -> Option<u32> {
+    DumpKey::parse(name).map(|key| key.pid)
+}
