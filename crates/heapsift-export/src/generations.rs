@@ -1,56 +1,74 @@
-//! Each object's GC generation, gathered while the graph is built (the
-//! graph keeps no generations), for the `objects` table.
+//! What the `objects` and `references` tables need besides the graph,
+//! gathered in the same pass: each object's GC generation (the graph keeps
+//! none) and the references exactly as the dump lists them (the graph
+//! adds each object's class as an edge and drops references to addresses
+//! the dump has no record of).
 
 use hashbrown::HashMap;
+use heapsift_graph::each_address;
 use heapsift_parse::Record;
 use heapsift_scan::RecordSink;
 
 type FastHash = foldhash::fast::RandomState;
 
-/// One reading thread's (address, generation) pairs; collects nothing
-/// unless made [`GenerationSink::collecting`].
+/// One reading thread's generations and references; collects nothing
+/// unless made [`ObjectsSink::collecting`].
 #[derive(Debug, Default)]
-pub struct GenerationSink {
+pub struct ObjectsSink {
     collecting: bool,
-    pairs: Vec<(u64, u64)>,
+    generations: Vec<(u64, u64)>,
+    references: Vec<(u64, u64)>,
 }
 
-impl GenerationSink {
+impl ObjectsSink {
     /// A sink that collects (`--objects`), or one that doesn't.
     pub fn collecting(collecting: bool) -> Self {
-        GenerationSink {
+        ObjectsSink {
             collecting,
-            pairs: Vec::new(),
+            ..ObjectsSink::default()
         }
     }
 }
 
-impl RecordSink for GenerationSink {
+impl RecordSink for ObjectsSink {
     fn record(&mut self, record: &Record<'_>) {
-        if self.collecting
-            && let (Some(address), Some(generation)) = (record.address_value(), record.generation)
-        {
-            self.pairs.push((address, generation));
+        if !self.collecting {
+            return;
+        }
+        let Some(address) = record.address_value() else {
+            return;
+        };
+        if let Some(generation) = record.generation {
+            self.generations.push((address, generation));
+        }
+        if let Some(raw) = record.references {
+            each_address(raw, |to| self.references.push((address, to)));
         }
     }
 }
 
-/// Generations by address, merged from every reading thread.
+/// Generations by address and every reference, merged from every reading
+/// thread.
 #[derive(Debug, Default)]
-pub struct Generations(HashMap<u64, u64, FastHash>);
+pub struct ObjectExtras {
+    generations: HashMap<u64, u64, FastHash>,
+    /// (from, to) addresses, as the dump lists them.
+    pub references: Vec<(u64, u64)>,
+}
 
-impl Generations {
+impl ObjectExtras {
     /// Merges the sinks.
-    pub fn from_sinks(sinks: Vec<GenerationSink>) -> Self {
-        let mut map = HashMap::default();
+    pub fn from_sinks(sinks: Vec<ObjectsSink>) -> Self {
+        let mut merged = ObjectExtras::default();
         for sink in sinks {
-            map.extend(sink.pairs);
+            merged.generations.extend(sink.generations);
+            merged.references.extend(sink.references);
         }
-        Generations(map)
+        merged
     }
 
     /// The generation of the object at `address`, when traced.
-    pub fn get(&self, address: u64) -> Option<u64> {
-        self.0.get(&address).copied()
+    pub fn generation(&self, address: u64) -> Option<u64> {
+        self.generations.get(&address).copied()
     }
 }

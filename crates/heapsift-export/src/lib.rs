@@ -14,7 +14,7 @@ pub mod tables;
 
 use chrono::{DateTime, Utc};
 
-pub use generations::{GenerationSink, Generations};
+pub use generations::{ObjectExtras, ObjectsSink};
 pub use tables::{
     DumpRow, encode_dumps, encode_objects, encode_references, encode_retainers, encode_sites,
 };

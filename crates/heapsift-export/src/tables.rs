@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    ArrayBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -370,26 +370,20 @@ pub fn references_schema() -> SchemaRef {
     ]))
 }
 
-/// The `references` file of the dump `id`: one row per edge between two
-/// objects of its graph (references to addresses the dump has no record
-/// of are not edges).
-pub fn encode_references(id: &str, graph: &HeapGraph) -> Result<Vec<u8>, ExportError> {
+/// The `references` file of the dump `id`: one row per reference the
+/// dump lists, `(from, to)` addresses.
+pub fn encode_references(id: &str, references: &[(u64, u64)]) -> Result<Vec<u8>, ExportError> {
     let schema = references_schema();
-    let nodes: Vec<u32> = (0..graph.object_count() as u32).collect();
-    let batches = nodes
-        .chunks(BATCH_ROWS / 4)
+    let batches = references
+        .chunks(BATCH_ROWS)
         .map(|chunk| -> Result<_, ExportError> {
             let (mut from, mut to) = (Int64Builder::new(), Int64Builder::new());
-            for &node in chunk {
-                let address = int64(graph.address(node));
-                for &target in graph.successors(node) {
-                    from.append_value(address);
-                    to.append_value(int64(graph.address(target)));
-                }
+            for &(source, target) in chunk {
+                from.append_value(int64(source));
+                to.append_value(int64(target));
             }
-            let rows = from.len();
             let columns: Vec<ArrayRef> = vec![
-                id_column(id, rows),
+                id_column(id, chunk.len()),
                 Arc::new(from.finish()),
                 Arc::new(to.finish()),
             ];

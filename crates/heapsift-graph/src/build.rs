@@ -50,7 +50,7 @@ fn intern(names: &mut Vec<Box<[u8]>>, name: &[u8]) -> usize {
 }
 
 /// The addresses in the raw content of a `references` array.
-fn each_address(raw: &[u8], mut f: impl FnMut(u64)) {
+pub fn each_address(raw: &[u8], mut f: impl FnMut(u64)) {
     let mut rest = raw;
     while let Some(open) = memchr::memchr(b'"', rest) {
         let after = &rest[open + 1..];

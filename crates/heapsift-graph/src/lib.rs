@@ -13,7 +13,7 @@ mod graph;
 mod paths;
 mod retention;
 
-pub use build::GraphSink;
+pub use build::{GraphSink, each_address};
 pub use graph::HeapGraph;
 pub use paths::{ObjectDetails, PathGroup, PathHop, PathTree, RootPath, SharedPaths};
 pub use retention::{DominatorLevel, Grouping, RetainedReport, RetainedRow, Retention, Totals};

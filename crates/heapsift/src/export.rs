@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicU64;
 
 use chrono::{DateTime, Utc};
 use heapsift_export::{
-    DumpRow, GenerationSink, Generations, Partition, Table, dump_id, encode_dumps, encode_objects,
+    DumpRow, ObjectExtras, ObjectsSink, Partition, Table, dump_id, encode_dumps, encode_objects,
     encode_references, encode_retainers, encode_sites,
 };
 use heapsift_graph::{Grouping, RetainedReport};
@@ -73,7 +73,7 @@ fn encode_dump(opened: OpenedDump, args: &ExportArgs, bar: bool) -> Result<Encod
     let options = ReadOptions::with_threads(args.threads).with_digest();
     let objects = args.objects;
     let loaded = load_opened(opened, &options, bar, || {
-        (SiteSink::default(), GenerationSink::collecting(objects))
+        (SiteSink::default(), ObjectsSink::collecting(objects))
     })?;
     if let Some(error) = &loaded.stats.stopped_by {
         return Err(Failure::BadInput(format!("{name}: {error}")));
@@ -83,7 +83,7 @@ fn encode_dump(opened: OpenedDump, args: &ExportArgs, bar: bool) -> Result<Encod
         .digest
         .ok_or_else(|| Failure::BadInput(format!("{name}: the dump's bytes were not hashed")))?;
     let id = dump_id(&digest);
-    let (site_sinks, generation_sinks): (Vec<_>, Vec<_>) = loaded.extras.into_iter().unzip();
+    let (site_sinks, object_sinks): (Vec<_>, Vec<_>) = loaded.extras.into_iter().unzip();
     let sites = site_rows(site_sinks);
     let heap = &loaded.heap;
     let retained = RetainedReport::new(
@@ -102,11 +102,11 @@ fn encode_dump(opened: OpenedDump, args: &ExportArgs, bar: bool) -> Result<Encod
         ),
     ];
     if objects {
-        let generations = Generations::from_sinks(generation_sinks);
-        let generation = |node| generations.get(heap.graph.address(node));
+        let extras = ObjectExtras::from_sinks(object_sinks);
+        let generation = |node| extras.generation(heap.graph.address(node));
         let encoded = encode_objects(&id, &heap.graph, &heap.retention, generation);
         files.push((Table::Objects, encoded.map_err(failed)?));
-        let encoded = encode_references(&id, &heap.graph);
+        let encoded = encode_references(&id, &extras.references);
         files.push((Table::References, encoded.map_err(failed)?));
     }
     Ok(EncodedDump {
@@ -160,8 +160,10 @@ fn ruby_version(description: &str) -> Option<String> {
 }
 
 /// Writes one dump's files, its `dumps` row last (so that a row there
-/// means the dump's other tables are complete); an exported dump is
-/// skipped with a notice unless `force`.
+/// means the dump's other tables are complete). Without `force`, files
+/// that exist are kept (a dump exported before without --objects gets
+/// only its objects and references), and a dump whose files all exist is
+/// skipped with a notice.
 fn write_dump(
     root: &Location,
     force: bool,
@@ -169,16 +171,38 @@ fn write_dump(
     mut dump: EncodedDump,
     context: Option<&Context>,
 ) -> Result<(), Failure> {
-    let dumps_file = root.join(&partition.path(Table::Dumps, &dump.id));
-    let failed = |e: StoreError| Failure::BadInput(format!("{dumps_file}: {e}"));
-    if !force && exists(&dumps_file).map_err(failed)? {
+    let row = dump_row(&dump, partition, context);
+    let encoded =
+        encode_dumps(&row).map_err(|e| Failure::BadInput(format!("{}: {e}", dump.name)))?;
+    dump.files.push((Table::Dumps, encoded));
+    let mut to_write = Vec::new();
+    for (table, bytes) in dump.files {
+        let file = root.join(&partition.path(table, &dump.id));
+        let there = !force && exists(&file).map_err(|e| failed_at(&file, e))?;
+        if !there {
+            to_write.push((file, bytes));
+        }
+    }
+    if to_write.is_empty() {
+        let dumps_file = root.join(&partition.path(Table::Dumps, &dump.id));
         eprintln!(
             "heapsift: {}: exported already as {dumps_file} (pass --force to replace it)",
             dump.name,
         );
-        return Ok(());
     }
-    let row = DumpRow {
+    for (file, bytes) in to_write {
+        put(&file, bytes).map_err(|e| failed_at(&file, e))?;
+    }
+    Ok(())
+}
+
+fn failed_at(file: &Location, error: StoreError) -> Failure {
+    Failure::BadInput(format!("{file}: {error}"))
+}
+
+/// The dump's row of the `dumps` table.
+fn dump_row(dump: &EncodedDump, partition: &Partition, context: Option<&Context>) -> DumpRow {
+    DumpRow {
         dump_id: dump.id.clone(),
         name: dump.name.clone(),
         time: partition.time,
@@ -190,15 +214,7 @@ fn write_dump(
         ruby_version: context
             .and_then(|c| c.ruby_description.as_deref())
             .and_then(ruby_version),
-    };
-    let encoded =
-        encode_dumps(&row).map_err(|e| Failure::BadInput(format!("{}: {e}", dump.name)))?;
-    dump.files.push((Table::Dumps, encoded));
-    for (table, bytes) in dump.files {
-        let file = root.join(&partition.path(table, &dump.id));
-        put(&file, bytes).map_err(|e| Failure::BadInput(format!("{file}: {e}")))?;
     }
-    Ok(())
 }
 
 fn key_pid(name: &str) -> Option<u32> {

@@ -130,10 +130,14 @@ def objects_checks(out):
     objects = con.execute(f"select count(*) from read_parquet('{out}/objects/**/*.parquet')").fetchone()[0]
     total = con.execute(f"select objects from read_parquet('{out}/dumps/**/*.parquet')").fetchone()[0]
     check(objects == total, f"objects has {objects} rows, the dump {total} objects")
+    references = con.execute(f"select count(*) from read_parquet('{out}/references/**/*.parquet')").fetchone()[0]
+    records = [json.loads(line) for line in gzip.decompress(Path(DUMPS[2]).read_bytes()).splitlines() if line]
+    listed = sum(len(r.get("references", [])) for r in records if "address" in r)
+    check(references == listed, f"references has {references} rows, the dump lists {listed}")
     kinds = dict(con.execute(f"select name, type from parquet_schema('{out}/objects/**/*.parquet')").fetchall())
     check(kinds.get("address") == "INT64", f"address is {kinds.get('address')}")
     con.close()
-    print(f"export_engines: --objects: {objects} objects: ok")
+    print(f"export_engines: --objects: {objects} objects, {references} references: ok")
 
 
 def spark_checks(out):
