@@ -11,6 +11,7 @@
 //! bounded by a few blocks per thread, whatever the input's size; a single
 //! line may be of any length.
 
+mod digest;
 mod lines;
 mod source;
 

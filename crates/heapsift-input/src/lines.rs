@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
+use crate::digest::{BlockDigest, BlockHashing};
 use crate::source::{Body, InputError, Opened};
 
 /// Where a line sits: its block and its index within that block. Turn it
@@ -163,8 +164,18 @@ where
     let consumed = input.consumed();
     let (sinks, mut summary) = match input.body {
         Body::File { file, len } => {
-            let mut read = read_file(&file, len, workers, block_size, &consumed, &make_sink)?;
-            if options.digest {
+            let hashing = options
+                .digest
+                .then(|| BlockHashing::new(len, block_size))
+                .flatten();
+            let blocks = FileBlocks {
+                file: &file,
+                len,
+                block_size,
+                hashing,
+            };
+            let mut read = read_file(&blocks, workers, &consumed, &make_sink)?;
+            if options.digest && hashing.is_none() {
                 read.1.digest = Some(hash_file(&file, read.1.bytes)?);
             }
             read
@@ -187,7 +198,8 @@ where
 type Blocks = Vec<(u32, u32)>;
 
 /// Hashes the first `len` bytes of a plain file in one sequential pass
-/// after the parallel read (the file is in the page cache by then).
+/// after the parallel read (the file is in the page cache by then): for
+/// block sizes whose blocks are not whole BLAKE3 subtrees.
 fn hash_file(file: &File, len: u64) -> Result<[u8; 32], InputError> {
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -206,11 +218,58 @@ fn hash_file(file: &File, len: u64) -> Result<[u8; 32], InputError> {
     Ok(*hasher.finalize().as_bytes())
 }
 
-fn read_file<S, F>(
-    file: &File,
+/// A plain file to read in blocks, and how its blocks are hashed (if they
+/// are).
+struct FileBlocks<'f> {
+    file: &'f File,
     len: u64,
-    workers: usize,
     block_size: usize,
+    hashing: Option<BlockHashing>,
+}
+
+/// What one reading thread of a plain file hands back: its sink, the
+/// blocks it read with their line counts, whether its last line runs to
+/// the end of the file unterminated, and its blocks' parts of the hash.
+struct FileWorker<S> {
+    sink: S,
+    blocks: Blocks,
+    unterminated: bool,
+    digests: Vec<(u32, BlockDigest)>,
+}
+
+impl<S: LineSink> FileWorker<S> {
+    /// Reads blocks, taking the next unread one each time, until none is
+    /// left.
+    fn run(
+        mut self,
+        input: &FileBlocks<'_>,
+        next_block: &AtomicU64,
+        consumed: &AtomicU64,
+    ) -> io::Result<Self> {
+        let mut reader = BlockReader::new(input.file, input.len);
+        loop {
+            let index = next_block.fetch_add(1, Ordering::Relaxed);
+            let start = index * input.block_size as u64;
+            if start >= input.len {
+                return Ok(self);
+            }
+            let end = (start + input.block_size as u64).min(input.len);
+            let (lines, reaches_eof) = reader.lines_of_block(start, end)?;
+            let block = index as u32;
+            let count = self.sink.block(lines, block);
+            self.unterminated |= reaches_eof;
+            self.blocks.push((block, count));
+            if let (Some(hashing), Some(bytes)) = (&input.hashing, reader.bytes(start, end)) {
+                self.digests.push((block, hashing.block(start, bytes)));
+            }
+            consumed.fetch_add(end - start, Ordering::Relaxed);
+        }
+    }
+}
+
+fn read_file<S, F>(
+    input: &FileBlocks<'_>,
+    workers: usize,
     consumed: &AtomicU64,
     make_sink: &F,
 ) -> Result<(Vec<S>, ReadSummary), InputError>
@@ -219,29 +278,17 @@ where
     F: Fn() -> S + Sync,
 {
     let next_block = AtomicU64::new(0);
-    let results: Vec<io::Result<(S, Blocks, bool)>> = thread::scope(|scope| {
+    let results: Vec<io::Result<FileWorker<S>>> = thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut sink = make_sink();
-                    let mut reader = BlockReader::new(file, len);
-                    let mut blocks = Vec::new();
-                    let mut unterminated = false;
-                    loop {
-                        let index = next_block.fetch_add(1, Ordering::Relaxed);
-                        let start = index * block_size as u64;
-                        if start >= len {
-                            break;
-                        }
-                        let end = (start + block_size as u64).min(len);
-                        let (lines, reaches_eof) = reader.lines_of_block(start, end)?;
-                        let block = index as u32;
-                        let count = sink.block(lines, block);
-                        unterminated |= reaches_eof;
-                        blocks.push((block, count));
-                        consumed.fetch_add(end - start, Ordering::Relaxed);
-                    }
-                    Ok((sink, blocks, unterminated))
+                    let worker = FileWorker {
+                        sink: make_sink(),
+                        blocks: Vec::new(),
+                        unterminated: false,
+                        digests: Vec::new(),
+                    };
+                    worker.run(input, &next_block, consumed)
                 })
             })
             .collect();
@@ -251,21 +298,28 @@ where
             .collect()
     });
     let mut summary = ReadSummary {
-        bytes: len,
+        bytes: input.len,
         ..ReadSummary::default()
     };
     let mut sinks = Vec::with_capacity(results.len());
     let mut unterminated = false;
+    let mut digests = Vec::new();
     for result in results {
-        let (sink, blocks, last_open) = result.map_err(InputError::Unreadable)?;
-        for (block, count) in blocks {
+        let worker = result.map_err(InputError::Unreadable)?;
+        for (block, count) in worker.blocks {
             summary.record_block(block, count);
         }
-        unterminated |= last_open;
-        sinks.push(sink);
+        unterminated |= worker.unterminated;
+        digests.extend(worker.digests);
+        sinks.push(worker.sink);
     }
     if unterminated {
         summary.unterminated_last_line = last_line_id(&summary);
+    }
+    if let Some(hashing) = &input.hashing {
+        digests.sort_unstable_by_key(|&(block, _)| block);
+        let parts: Vec<BlockDigest> = digests.into_iter().map(|(_, part)| part).collect();
+        summary.digest = hashing.finish(&parts);
     }
     Ok((sinks, summary))
 }
@@ -345,6 +399,15 @@ impl<'f> BlockReader<'f> {
             let more = filled.max(64 << 10);
             filled = self.fill(base, filled, more)?;
         }
+    }
+
+    /// The file's bytes `start..end` of the block just read by
+    /// [`BlockReader::lines_of_block`]; `None` if the file ended before
+    /// `end` (it shrank while being read).
+    fn bytes(&self, start: u64, end: u64) -> Option<&[u8]> {
+        let base = start.saturating_sub(ALIGNMENT);
+        let from = (start - base) as usize;
+        self.buf.bytes().get(from..(end - base) as usize)
     }
 
     /// Reads up to `more` bytes at file offset `base + filled` into the
@@ -615,7 +678,7 @@ mod tests {
         }
         content.extend(std::iter::repeat_n(b'z', 5000)); // a long unterminated last line
         for stream in [false, true] {
-            for block_size in [1, 7, 64, 299, 300, 301, 4096, 1 << 20] {
+            for block_size in [1, 7, 64, 299, 300, 301, 1024, 4096, 1 << 20] {
                 let options = ReadOptions {
                     threads: 3,
                     block_size,
