@@ -6,21 +6,20 @@
 //! [`SiteRow`](heapsift_reports::SiteRow)s, its
 //! [`RetainedRow`](heapsift_graph::RetainedRow)s, its graph) into
 //! encoded files in memory; where they go (a folder, S3) is the caller's
-//! business. The schemas are in [`tables`]; columns are never taken away
-//! or changed, and an addition bumps [`SCHEMA_VERSION`].
+//! business. The columns are in [`tables`]; they are never taken away or
+//! changed, and an addition bumps [`SCHEMA_VERSION`].
 
-pub mod generations;
+mod columns;
 pub mod tables;
 
 use chrono::{DateTime, Utc};
 
-pub use generations::{ObjectExtras, ObjectsSink};
 pub use tables::{
     DumpRow, encode_dumps, encode_objects, encode_references, encode_retainers, encode_sites,
 };
 
 /// The version of the tables' schemas, written in `dumps.schema_version`.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Why a table could not be encoded (a bug rather than bad input: the
 /// schemas and the rows are both ours).

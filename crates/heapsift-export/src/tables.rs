@@ -1,86 +1,26 @@
-//! The tables' schemas and their encoding as Parquet (zstd level 3).
+//! The tables' columns, each written once: the list gives the schema and
+//! the values (see [`crate::columns`]). Every table starts with `dump_id`.
 //!
 //! Integers are signed (`Int64` for counts, bytes, generations and
-//! addresses; `Int32` for lines and pids): engines read unsigned Parquet
-//! types badly or not at all. Times are UTC microseconds. `dyno` and
-//! `date` are not in the files: the partition folders give them.
+//! addresses; `Int32` for lines, pids and depths): engines read unsigned
+//! Parquet types badly or not at all. Times are UTC microseconds. `dyno`
+//! and `date` are not in the files: the partition folders give them.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
-use arrow_array::builder::{
-    Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
-};
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, Utc};
-use heapsift_graph::{HeapGraph, RetainedRow, Retention};
+use heapsift_graph::{HeapGraph, PathShape, PathTree, Retention, top_objects};
 use heapsift_reports::SiteRow;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
-use parquet::schema::types::ColumnPath;
 
+use crate::columns::{Column, Table, int32, int64};
 use crate::{ExportError, SCHEMA_VERSION};
 
-/// Rows per Arrow batch handed to the writer: the arrays stay small, the
-/// writer gathers them into row groups.
-const BATCH_ROWS: usize = 64 << 10;
-
-/// Columns holding addresses: delta-encoded, with no dictionary (every
-/// value is distinct), which halves the `objects` file.
-const ADDRESS_COLUMNS: [&str; 4] = ["address", "dominator", "from_address", "to_address"];
-
-fn int64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
+fn borrowed(text: &str) -> Option<Cow<'_, str>> {
+    Some(Cow::Borrowed(text))
 }
 
-fn int32(value: u64) -> i32 {
-    i32::try_from(value).unwrap_or(i32::MAX)
-}
-
-fn field(name: &str, data_type: DataType, nullable: bool) -> Field {
-    Field::new(name, data_type, nullable)
-}
-
-fn utc_micros() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
-fn properties() -> Result<WriterProperties, ExportError> {
-    let mut builder = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-        .set_key_value_metadata(Some(vec![KeyValue::new(
-            "heapsift.schema_version".into(),
-            SCHEMA_VERSION.to_string(),
-        )]));
-    for column in ADDRESS_COLUMNS {
-        builder = builder
-            .set_column_dictionary_enabled(ColumnPath::from(column), false)
-            .set_column_encoding(ColumnPath::from(column), Encoding::DELTA_BINARY_PACKED);
-    }
-    Ok(builder.build())
-}
-
-/// Encodes batches of `schema` into one Parquet file in memory.
-fn encode(
-    schema: SchemaRef,
-    batches: impl IntoIterator<Item = Result<RecordBatch, ExportError>>,
-) -> Result<Vec<u8>, ExportError> {
-    let mut writer = ArrowWriter::try_new(Vec::new(), schema, Some(properties()?))?;
-    for batch in batches {
-        writer.write(&batch?)?;
-    }
-    Ok(writer.into_inner()?)
-}
-
-/// A `dump_id` column of `rows` copies of `id`.
-fn id_column(id: &str, rows: usize) -> ArrayRef {
-    let mut column = StringBuilder::with_capacity(rows, rows * id.len());
-    for _ in 0..rows {
-        column.append_value(id);
-    }
-    Arc::new(column.finish())
+fn text(text: Option<&str>) -> Option<Cow<'_, str>> {
+    text.map(Cow::Borrowed)
 }
 
 /// Splits `file:line` (as heapsift names sites) into its file and line.
@@ -117,279 +57,228 @@ pub struct DumpRow {
     pub ruby_version: Option<String>,
 }
 
-/// `dumps`: dump_id, name, time, pid, objects, bytes, traced_objects, rss,
-/// ruby_version, schema_version.
-pub fn dumps_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        field("dump_id", DataType::Utf8, false),
-        field("name", DataType::Utf8, false),
-        field("time", utc_micros(), true),
-        field("pid", DataType::Int32, true),
-        field("objects", DataType::Int64, false),
-        field("bytes", DataType::Int64, false),
-        field("traced_objects", DataType::Int64, false),
-        field("rss", DataType::Int64, true),
-        field("ruby_version", DataType::Utf8, true),
-        field("schema_version", DataType::Int32, false),
-    ]))
-}
+/// `dumps`: one row per dump.
+const DUMPS: &[Column<DumpRow>] = &[
+    Column::text("name", |row, _| borrowed(&row.name)),
+    Column::optional_time("time", |row, _| row.time.map(|t| t.timestamp_micros())),
+    Column::optional_int32("pid", |row, _| row.pid.map(|p| int32(u64::from(p)))),
+    Column::int64("objects", |row, _| Some(int64(row.objects))),
+    Column::int64("bytes", |row, _| Some(int64(row.bytes))),
+    Column::int64("traced_objects", |row, _| Some(int64(row.traced_objects))),
+    Column::optional_int64("rss", |row, _| row.rss.map(int64)),
+    Column::optional_text("ruby_version", |row, _| text(row.ruby_version.as_deref())),
+    Column::int32("schema_version", |_, _| Some(SCHEMA_VERSION)),
+];
 
 /// The `dumps` file of one dump.
 pub fn encode_dumps(row: &DumpRow) -> Result<Vec<u8>, ExportError> {
-    let mut time = TimestampMicrosecondBuilder::new().with_timezone("UTC");
-    time.append_option(row.time.map(|t| t.timestamp_micros()));
-    let mut pid = Int32Builder::new();
-    pid.append_option(row.pid.map(|p| int32(u64::from(p))));
-    let mut ruby = StringBuilder::new();
-    ruby.append_option(row.ruby_version.as_deref());
-    let columns: Vec<ArrayRef> = vec![
-        id_column(&row.dump_id, 1),
-        id_column(&row.name, 1),
-        Arc::new(time.finish()),
-        Arc::new(pid.finish()),
-        one_int64(row.objects),
-        one_int64(row.bytes),
-        one_int64(row.traced_objects),
-        Arc::new(arrow_array::Int64Array::from(vec![row.rss.map(int64)])),
-        Arc::new(ruby.finish()),
-        Arc::new(arrow_array::Int32Array::from(vec![SCHEMA_VERSION])),
-    ];
-    let schema = dumps_schema();
-    let batch = RecordBatch::try_new(schema.clone(), columns);
-    encode(schema, [batch.map_err(ExportError::from)])
+    Table {
+        columns: DUMPS,
+        source: row,
+        rows: 1,
+        dump_id: &row.dump_id,
+    }
+    .encode(1)
 }
 
-fn one_int64(value: u64) -> ArrayRef {
-    Arc::new(arrow_array::Int64Array::from(vec![int64(value)]))
-}
-
-/// `sites`: dump_id, type, file, line, class_name, generation, objects,
-/// bytes.
-pub fn sites_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        field("dump_id", DataType::Utf8, false),
-        field("type", DataType::Utf8, false),
-        field("file", DataType::Utf8, true),
-        field("line", DataType::Int32, true),
-        field("class_name", DataType::Utf8, true),
-        field("generation", DataType::Int64, true),
-        field("objects", DataType::Int64, false),
-        field("bytes", DataType::Int64, false),
-    ]))
-}
+/// `sites`: objects and bytes per type, file, line, class and generation.
+const SITES: &[Column<[SiteRow]>] = &[
+    Column::text("type", |rows, i| borrowed(&rows[i].kind)),
+    Column::optional_text("file", |rows, i| text(rows[i].file.as_deref())),
+    Column::optional_int32("line", |rows, i| rows[i].line.map(int32)),
+    Column::optional_text("class_name", |rows, i| text(rows[i].class_name.as_deref())),
+    Column::optional_int64("generation", |rows, i| rows[i].generation.map(int64)),
+    Column::int64("objects", |rows, i| Some(int64(rows[i].objects))),
+    Column::int64("bytes", |rows, i| Some(int64(rows[i].bytes))),
+];
 
 /// The `sites` file of the dump `id`.
-pub fn encode_sites(id: &str, rows: &[SiteRow]) -> Result<Vec<u8>, ExportError> {
-    let schema = sites_schema();
-    let batches = rows
-        .chunks(BATCH_ROWS)
-        .map(|chunk| -> Result<_, ExportError> {
-            let (mut kind, mut file, mut class) = (
-                StringBuilder::new(),
-                StringBuilder::new(),
-                StringBuilder::new(),
-            );
-            let (mut line, mut generation) = (Int32Builder::new(), Int64Builder::new());
-            let (mut objects, mut bytes) = (Int64Builder::new(), Int64Builder::new());
-            for row in chunk {
-                kind.append_value(&row.kind);
-                file.append_option(row.file.as_deref());
-                line.append_option(row.line.map(int32));
-                class.append_option(row.class_name.as_deref());
-                generation.append_option(row.generation.map(int64));
-                objects.append_value(int64(row.objects));
-                bytes.append_value(int64(row.bytes));
-            }
-            let columns: Vec<ArrayRef> = vec![
-                id_column(id, chunk.len()),
-                Arc::new(kind.finish()),
-                Arc::new(file.finish()),
-                Arc::new(line.finish()),
-                Arc::new(class.finish()),
-                Arc::new(generation.finish()),
-                Arc::new(objects.finish()),
-                Arc::new(bytes.finish()),
-            ];
-            Ok(RecordBatch::try_new(schema.clone(), columns)?)
-        });
-    encode(schema.clone(), batches)
-}
-
-/// `retainers`: dump_id, address, type, description, class_name, file,
-/// line, retained_bytes, retained_count, own_bytes.
-pub fn retainers_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        field("dump_id", DataType::Utf8, false),
-        field("address", DataType::Int64, false),
-        field("type", DataType::Utf8, false),
-        field("description", DataType::Utf8, false),
-        field("class_name", DataType::Utf8, true),
-        field("file", DataType::Utf8, true),
-        field("line", DataType::Int32, true),
-        field("retained_bytes", DataType::Int64, false),
-        field("retained_count", DataType::Int64, false),
-        field("own_bytes", DataType::Int64, false),
-    ]))
-}
-
-/// Reads the address `retained` writes (`0x7f...`).
-fn parse_hex(address: Option<&str>) -> i64 {
-    address
-        .and_then(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())
-        .map_or(0, int64)
-}
-
-/// The `retainers` file of the dump `id`, from `retained`'s object rows.
-pub fn encode_retainers(id: &str, rows: &[RetainedRow]) -> Result<Vec<u8>, ExportError> {
-    let schema = retainers_schema();
-    let mut strings: [StringBuilder; 4] = Default::default();
-    let mut line = Int32Builder::new();
-    let mut numbers: [Int64Builder; 4] = Default::default();
-    for row in rows {
-        let (file, site_line) = split_site(row.location.as_deref());
-        numbers[0].append_value(parse_hex(row.address.as_deref()));
-        strings[0].append_value(row.kind.as_deref().unwrap_or_default());
-        strings[1].append_value(&row.description);
-        strings[2].append_option(row.class_name.as_deref());
-        strings[3].append_option(file);
-        line.append_option(site_line);
-        numbers[1].append_value(int64(row.retained_bytes));
-        numbers[2].append_value(int64(row.retained_count));
-        numbers[3].append_value(int64(row.own_bytes));
+pub fn encode_sites(id: &str, rows: &[SiteRow], threads: usize) -> Result<Vec<u8>, ExportError> {
+    Table {
+        columns: SITES,
+        source: rows,
+        rows: rows.len(),
+        dump_id: id,
     }
-    let [kind, description, class, file] = strings.map(|mut b| Arc::new(b.finish()) as ArrayRef);
-    let [address, retained, count, own] = numbers.map(|mut b| Arc::new(b.finish()) as ArrayRef);
-    let columns = vec![
-        id_column(id, rows.len()),
-        address,
-        kind,
-        description,
-        class,
-        file,
-        Arc::new(line.finish()),
-        retained,
-        count,
-        own,
-    ];
-    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(ExportError::from);
-    encode(schema, [batch])
+    .encode(threads)
 }
 
-/// `objects`: dump_id, address, type, class_name, file, line, generation,
-/// memsize, length, retained_bytes, retained_count, dominator.
-pub fn objects_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        field("dump_id", DataType::Utf8, false),
-        field("address", DataType::Int64, false),
-        field("type", DataType::Utf8, false),
-        field("class_name", DataType::Utf8, true),
-        field("file", DataType::Utf8, true),
-        field("line", DataType::Int32, true),
-        field("generation", DataType::Int64, true),
-        field("memsize", DataType::Int64, false),
-        field("length", DataType::Int64, true),
-        field("retained_bytes", DataType::Int64, false),
-        field("retained_count", DataType::Int64, false),
-        field("dominator", DataType::Int64, true),
-    ]))
+/// One row of `retainers`: an object that retains much, and its path.
+struct Retainer {
+    address: u64,
+    kind: String,
+    description: String,
+    class_name: Option<String>,
+    location: Option<String>,
+    retained_bytes: u64,
+    retained_count: u64,
+    own_bytes: u64,
+    path: Option<PathShape>,
 }
 
-/// The `objects` file of the dump `id`: one row per node of its graph;
-/// `generation(node)` gives each object's GC generation. `dominator` is
-/// null for objects the roots dominate directly and for unreachable ones.
+impl Retainer {
+    fn of(graph: &HeapGraph, retention: &Retention, paths: &PathTree, node: u32) -> Self {
+        Retainer {
+            address: graph.address(node),
+            kind: graph.kind(node).to_owned(),
+            description: graph.describe(node),
+            class_name: graph.class_name(node).map(Cow::into_owned),
+            location: graph.location(node).map(str::to_owned),
+            retained_bytes: retention.retained_bytes[node as usize],
+            retained_count: u64::from(retention.retained_count[node as usize]),
+            own_bytes: graph.own_bytes(node),
+            path: paths.shape(graph, node),
+        }
+    }
+}
+
+/// `retainers`: the objects that retain the most, with the shape of their
+/// shortest path from the roots (null for those no root reaches).
+const RETAINERS: &[Column<[Retainer]>] = &[
+    Column::int64("address", |rows, i| Some(int64(rows[i].address))),
+    Column::text("type", |rows, i| borrowed(&rows[i].kind)),
+    Column::text("description", |rows, i| borrowed(&rows[i].description)),
+    Column::optional_text("class_name", |rows, i| text(rows[i].class_name.as_deref())),
+    Column::optional_text("file", |rows, i| {
+        text(split_site(rows[i].location.as_deref()).0)
+    }),
+    Column::optional_int32("line", |rows, i| split_site(rows[i].location.as_deref()).1),
+    Column::int64("retained_bytes", |rows, i| {
+        Some(int64(rows[i].retained_bytes))
+    }),
+    Column::int64("retained_count", |rows, i| {
+        Some(int64(rows[i].retained_count))
+    }),
+    Column::int64("own_bytes", |rows, i| Some(int64(rows[i].own_bytes))),
+    Column::optional_text("root", |rows, i| {
+        text(rows[i].path.as_ref().map(|p| p.root.as_str()))
+    }),
+    Column::optional_text("path", |rows, i| {
+        text(rows[i].path.as_ref().map(|p| p.path.as_str()))
+    }),
+    Column::optional_int32("depth", |rows, i| {
+        rows[i].path.as_ref().map(|p| int32(p.depth as u64))
+    }),
+];
+
+/// The `retainers` file of the dump `id`: its `top` biggest retainers.
+pub fn encode_retainers(
+    id: &str,
+    graph: &HeapGraph,
+    retention: &Retention,
+    top: usize,
+) -> Result<Vec<u8>, ExportError> {
+    let nodes = top_objects(graph, retention, graph.super_root(), top);
+    let paths = PathTree::new(graph);
+    let rows: Vec<Retainer> = nodes
+        .into_iter()
+        .map(|node| Retainer::of(graph, retention, &paths, node))
+        .collect();
+    Table {
+        columns: RETAINERS,
+        source: rows.as_slice(),
+        rows: rows.len(),
+        dump_id: id,
+    }
+    .encode(1)
+}
+
+/// What the `objects` table is read from: the graph, its retention, and
+/// each site split into file and line once.
+struct Objects<'a> {
+    graph: &'a HeapGraph,
+    retention: &'a Retention,
+    sites: Vec<(Option<&'a str>, Option<i32>)>,
+}
+
+impl Objects<'_> {
+    fn site(&self, node: usize) -> (Option<&str>, Option<i32>) {
+        self.graph
+            .site(node as u32)
+            .map_or((None, None), |site| self.sites[site as usize])
+    }
+
+    /// The address of the object's immediate dominator; `None` when that
+    /// is the roots themselves, or nothing reaches the object.
+    fn dominator(&self, node: usize) -> Option<i64> {
+        let parent = *self.retention.idom.get(node)?;
+        ((parent as usize) < self.graph.object_count()).then(|| int64(self.graph.address(parent)))
+    }
+}
+
+/// `objects`: one row per object (a function, not a constant, for the
+/// source's lifetime).
+fn object_columns<'a>() -> [Column<Objects<'a>>; 11] {
+    [
+        Column::int64("address", |o, i| Some(int64(o.graph.address(i as u32)))),
+        Column::text("type", |o, i| borrowed(o.graph.kind(i as u32))),
+        Column::optional_text("class_name", |o, i| o.graph.class_name(i as u32)),
+        Column::optional_text("file", |o, i| text(o.site(i).0)),
+        Column::optional_int32("line", |o, i| o.site(i).1),
+        Column::optional_int64("generation", |o, i| o.graph.generation(i as u32).map(int64)),
+        Column::int64("memsize", |o, i| Some(int64(o.graph.own_bytes(i as u32)))),
+        Column::optional_int64("length", |o, i| o.graph.length(i as u32).map(int64)),
+        Column::int64("retained_bytes", |o, i| {
+            Some(int64(o.retention.retained_bytes[i]))
+        }),
+        Column::int64("retained_count", |o, i| {
+            Some(int64(u64::from(o.retention.retained_count[i])))
+        }),
+        Column::optional_int64("dominator", |o, i| o.dominator(i)),
+    ]
+}
+
+/// The `objects` file of the dump `id`: one row per node of its graph
+/// (built with [`heapsift_graph::GraphDetail::AsListed`], for the
+/// generations). `dominator` is null for objects the roots dominate
+/// directly and for unreachable ones.
 pub fn encode_objects(
     id: &str,
     graph: &HeapGraph,
     retention: &Retention,
-    generation: impl Fn(u32) -> Option<u64>,
+    threads: usize,
 ) -> Result<Vec<u8>, ExportError> {
-    let schema = objects_schema();
-    let nodes: Vec<u32> = (0..graph.object_count() as u32).collect();
-    let batches = nodes
-        .chunks(BATCH_ROWS)
-        .map(|chunk| -> Result<_, ExportError> {
-            let mut strings: [StringBuilder; 3] = Default::default();
-            let mut line = Int32Builder::with_capacity(chunk.len());
-            let mut numbers: [Int64Builder; 7] = Default::default();
-            for &node in chunk {
-                let (file, site_line) = split_site(graph.location(node));
-                numbers[0].append_value(int64(graph.address(node)));
-                strings[0].append_value(graph.kind(node));
-                strings[1].append_option(graph.class_name(node));
-                strings[2].append_option(file);
-                line.append_option(site_line);
-                numbers[1].append_option(generation(node).map(int64));
-                numbers[2].append_value(int64(graph.own_bytes(node)));
-                numbers[3].append_option(graph.length(node).map(int64));
-                numbers[4].append_value(int64(retention.retained_bytes[node as usize]));
-                numbers[5].append_value(int64(u64::from(retention.retained_count[node as usize])));
-                numbers[6].append_option(dominator(graph, retention, node));
-            }
-            let [kind, class, file] = strings.map(|mut b| Arc::new(b.finish()) as ArrayRef);
-            let [
-                address,
-                generation,
-                memsize,
-                length,
-                retained,
-                count,
-                dominator,
-            ] = numbers.map(|mut b| Arc::new(b.finish()) as ArrayRef);
-            let columns = vec![
-                id_column(id, chunk.len()),
-                address,
-                kind,
-                class,
-                file,
-                Arc::new(line.finish()),
-                generation,
-                memsize,
-                length,
-                retained,
-                count,
-                dominator,
-            ];
-            Ok(RecordBatch::try_new(schema.clone(), columns)?)
-        });
-    encode(schema.clone(), batches)
+    let sites = (0..graph.site_count() as u32)
+        .map(|site| split_site(Some(graph.site_name(site))))
+        .collect();
+    let source = Objects {
+        graph,
+        retention,
+        sites,
+    };
+    Table {
+        columns: &object_columns(),
+        source: &source,
+        rows: graph.object_count(),
+        dump_id: id,
+    }
+    .encode(threads)
 }
 
-/// The address of the object's immediate dominator; `None` when that is
-/// the roots themselves, or nothing reaches the object.
-fn dominator(graph: &HeapGraph, retention: &Retention, node: u32) -> Option<i64> {
-    let parent = *retention.idom.get(node as usize)?;
-    ((parent as usize) < graph.object_count()).then(|| int64(graph.address(parent)))
-}
+/// `references`: one row per reference the dump lists.
+const REFERENCES: &[Column<HeapGraph>] = &[
+    Column::int64("from_address", |graph, i| {
+        Some(int64(graph.address(graph.listed_reference(i).0)))
+    }),
+    Column::int64("to_address", |graph, i| {
+        Some(int64(graph.listed_reference(i).1))
+    }),
+];
 
-/// `references`: dump_id, from_address, to_address.
-pub fn references_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        field("dump_id", DataType::Utf8, false),
-        field("from_address", DataType::Int64, false),
-        field("to_address", DataType::Int64, false),
-    ]))
-}
-
-/// The `references` file of the dump `id`: one row per reference the
-/// dump lists, `(from, to)` addresses.
-pub fn encode_references(id: &str, references: &[(u64, u64)]) -> Result<Vec<u8>, ExportError> {
-    let schema = references_schema();
-    let batches = references
-        .chunks(BATCH_ROWS)
-        .map(|chunk| -> Result<_, ExportError> {
-            let (mut from, mut to) = (Int64Builder::new(), Int64Builder::new());
-            for &(source, target) in chunk {
-                from.append_value(int64(source));
-                to.append_value(int64(target));
-            }
-            let columns: Vec<ArrayRef> = vec![
-                id_column(id, chunk.len()),
-                Arc::new(from.finish()),
-                Arc::new(to.finish()),
-            ];
-            Ok(RecordBatch::try_new(schema.clone(), columns)?)
-        });
-    encode(schema.clone(), batches)
+/// The `references` file of the dump `id`, from a graph built with
+/// [`heapsift_graph::GraphDetail::AsListed`].
+pub fn encode_references(
+    id: &str,
+    graph: &HeapGraph,
+    threads: usize,
+) -> Result<Vec<u8>, ExportError> {
+    Table {
+        columns: REFERENCES,
+        source: graph,
+        rows: graph.listed_reference_count(),
+        dump_id: id,
+    }
+    .encode(threads)
 }
 
 #[cfg(test)]

@@ -10,9 +10,23 @@ type FastHash = foldhash::fast::RandomState;
 /// How much of a string's value is kept to describe it.
 const STRING_HEAD: usize = 40;
 
+/// What a graph keeps besides what every report needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GraphDetail {
+    /// What the reports need.
+    #[default]
+    Reports,
+    /// Also each object's GC generation and its references exactly as the
+    /// dump lists them (the graph's own edges add each object's class and
+    /// drop references to objects the dump has no record of): for
+    /// `export --objects`, about 12 bytes more per object and reference.
+    AsListed,
+}
+
 /// One reading thread's share of the graph, in the order it read it.
 #[derive(Debug, Default)]
 pub struct GraphSink {
+    detail: GraphDetail,
     /// Where each block of lines began: (block number, first object).
     blocks: Vec<(u32, u32)>,
     addresses: Vec<u64>,
@@ -31,6 +45,9 @@ pub struct GraphSink {
     /// The objects that are singleton classes, ascending, each with its
     /// superclass's address (0 when the dump gives none).
     singletons: Vec<(u32, u64)>,
+    /// Per object, its generation (`u64::MAX` when untraced), with
+    /// [`GraphDetail::AsListed`] only.
+    generations: Vec<u64>,
     /// GC roots: (block, root category, address), in reading order.
     roots: Vec<(u32, u16, u64)>,
     root_kind_names: Vec<Box<[u8]>>,
@@ -50,7 +67,7 @@ fn intern(names: &mut Vec<Box<[u8]>>, name: &[u8]) -> usize {
 }
 
 /// The addresses in the raw content of a `references` array.
-pub fn each_address(raw: &[u8], mut f: impl FnMut(u64)) {
+fn each_address(raw: &[u8], mut f: impl FnMut(u64)) {
     let mut rest = raw;
     while let Some(open) = memchr::memchr(b'"', rest) {
         let after = &rest[open + 1..];
@@ -172,9 +189,13 @@ fn resolve_runs(
 
 impl GraphSink {
     /// A sink with room for about `objects` objects, so that its columns
-    /// need not grow (and be copied) step by step while reading.
-    pub fn with_capacity(objects: usize) -> Self {
+    /// need not grow (and be copied) step by step while reading, keeping
+    /// `detail`.
+    pub fn with_capacity(objects: usize, detail: GraphDetail) -> Self {
+        let listed = detail == GraphDetail::AsListed;
         GraphSink {
+            detail,
+            generations: Vec::with_capacity(if listed { objects } else { 0 }),
             addresses: Vec::with_capacity(objects),
             kinds: Vec::with_capacity(objects),
             own_bytes: Vec::with_capacity(objects),
@@ -236,6 +257,9 @@ impl RecordSink for GraphSink {
             None => NONE,
         });
         self.lengths.push(record.length.unwrap_or(u64::MAX));
+        if self.detail == GraphDetail::AsListed {
+            self.generations.push(record.generation.unwrap_or(u64::MAX));
+        }
         if record.singleton {
             let superclass = record.superclass.and_then(parse_address).unwrap_or(0);
             self.singletons
@@ -323,6 +347,7 @@ impl HeapGraph {
         graph.sites.reserve_exact(total);
         graph.lengths.reserve_exact(total);
         graph.text_ends.reserve_exact(total);
+        let listed = !sinks.is_empty() && sinks.iter().all(|s| s.detail == GraphDetail::AsListed);
         let mut singletons = Vec::new();
         for &(_, s, first, end) in &runs {
             let sink = &sinks[s];
@@ -350,6 +375,9 @@ impl HeapGraph {
                     .text_bytes
                     .extend_from_slice(&sink.text_bytes[text_start..sink.text_ends[i] as usize]);
                 graph.text_ends.push(graph.text_bytes.len() as u32);
+            }
+            if listed {
+                graph.keep_listed(sink, base, first as usize..end as usize);
             }
         }
 
@@ -423,6 +451,26 @@ impl HeapGraph {
             .map(|name| String::from_utf8_lossy(name).into_owned())
             .collect();
         graph
+    }
+}
+
+impl HeapGraph {
+    /// Keeps the generations and listed references of a sink's objects
+    /// `run`, numbered from `base` in the graph.
+    fn keep_listed(&mut self, sink: &GraphSink, base: u32, run: std::ops::Range<usize>) {
+        self.generations
+            .extend_from_slice(&sink.generations[run.clone()]);
+        for (node, i) in (base..).zip(run) {
+            let start = if i == 0 {
+                0
+            } else {
+                sink.reference_ends[i - 1]
+            } as usize;
+            let references = &sink.references[start..sink.reference_ends[i] as usize];
+            self.listed_to.extend_from_slice(references);
+            self.listed_from
+                .extend(std::iter::repeat_n(node, references.len()));
+        }
     }
 }
 

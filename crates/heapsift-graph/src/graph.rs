@@ -41,6 +41,13 @@ pub struct HeapGraph {
     pub(crate) roots: Vec<u32>,
     pub(crate) root_kinds: Vec<u16>,
     pub(crate) root_kind_names: Vec<String>,
+    /// Per node, its generation, `u64::MAX` when untraced; empty unless
+    /// built with [`crate::GraphDetail::AsListed`], as are the next two.
+    pub(crate) generations: Vec<u64>,
+    /// The references as the dump lists them: from (a node), to (an
+    /// address), in the dump's order.
+    pub(crate) listed_from: Vec<u32>,
+    pub(crate) listed_to: Vec<u64>,
     /// Each singleton class, with what it belongs to.
     pub(crate) singletons: hashbrown::HashMap<u32, SingletonOf, foldhash::fast::RandomState>,
 }
@@ -245,6 +252,26 @@ impl HeapGraph {
             .iter()
             .zip(&self.root_kinds)
             .map(|(&node, &kind)| (node, self.root_kind_names[kind as usize].as_str()))
+    }
+
+    /// The object's GC generation, when traced and the graph was built
+    /// with [`crate::GraphDetail::AsListed`].
+    pub fn generation(&self, node: u32) -> Option<u64> {
+        self.generations
+            .get(node as usize)
+            .copied()
+            .filter(|&generation| generation != u64::MAX)
+    }
+
+    /// How many references the dump lists ([`HeapGraph::listed_reference`]).
+    pub fn listed_reference_count(&self) -> usize {
+        self.listed_to.len()
+    }
+
+    /// The `i`th reference as the dump lists it, as (from node, to address):
+    /// with [`crate::GraphDetail::AsListed`] only.
+    pub fn listed_reference(&self, i: usize) -> (u32, u64) {
+        (self.listed_from[i], self.listed_to[i])
     }
 
     /// The `bytesize` of a STRING or SYMBOL, `length` of an ARRAY or

@@ -13,7 +13,9 @@ mod graph;
 mod paths;
 mod retention;
 
-pub use build::{GraphSink, each_address};
+pub use build::{GraphDetail, GraphSink};
 pub use graph::HeapGraph;
-pub use paths::{ObjectDetails, PathGroup, PathHop, PathTree, RootPath, SharedPaths};
-pub use retention::{DominatorLevel, Grouping, RetainedReport, RetainedRow, Retention, Totals};
+pub use paths::{ObjectDetails, PathGroup, PathHop, PathShape, PathTree, RootPath, SharedPaths};
+pub use retention::{
+    DominatorLevel, Grouping, RetainedReport, RetainedRow, Retention, Totals, top_objects,
+};

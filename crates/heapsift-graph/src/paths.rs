@@ -1,5 +1,7 @@
 //! Paths from the GC roots, and everything known about one object.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::dominators::NONE;
@@ -79,6 +81,48 @@ impl PathTree {
     /// `None` when no root reaches it.
     pub fn nodes_to(&self, target: u32) -> Option<Vec<u32>> {
         path_in(&self.came_from, self.super_root, target)
+    }
+
+    /// The shape of the shortest path to `target`, as text without
+    /// addresses, so that the paths of many objects, or of one object in
+    /// many dumps, compare equal when they look alike; `None` when no root
+    /// reaches it.
+    pub fn shape(&self, graph: &HeapGraph, target: u32) -> Option<PathShape> {
+        let nodes = self.nodes_to(target)?;
+        let hops: Vec<String> = nodes.iter().map(|&hop| hop_shape(graph, hop)).collect();
+        Some(PathShape {
+            root: graph.root_kind(nodes[0]).unwrap_or("unknown").to_owned(),
+            depth: nodes.len(),
+            path: hops.join(" -> "),
+        })
+    }
+}
+
+/// A shortest path from the roots, as its shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathShape {
+    /// The root category that holds the first hop (`vm`, `global_tbl`).
+    pub root: String,
+    /// The hops, from the first object a root references to the target:
+    /// `class Object -> module LeakyCache -> Hash (app/cache.rb:3)`.
+    pub path: String,
+    /// How many hops.
+    pub depth: usize,
+}
+
+/// How one hop looks in a [`PathShape`]: a class or module by its name
+/// (`class Leaky`), any other object by its class (or its type, when it
+/// has no class), then where it was allocated, when traced.
+fn hop_shape(graph: &HeapGraph, node: u32) -> String {
+    let what = match graph.kind(node) {
+        "CLASS" | "MODULE" => graph.describe(node),
+        kind => graph
+            .class_name(node)
+            .map_or_else(|| kind.to_owned(), Cow::into_owned),
+    };
+    match graph.location(node) {
+        Some(site) => format!("{what} ({site})"),
+        None => what,
     }
 }
 

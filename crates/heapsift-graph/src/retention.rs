@@ -212,6 +212,21 @@ fn object_rows(
     top_node: u32,
     top: usize,
 ) -> Vec<RetainedRow> {
+    top_objects(graph, retention, top_node, top)
+        .into_iter()
+        .map(|node| RetainedRow::object(graph, retention, node))
+        .collect()
+}
+
+/// The `top` objects that retain the most in the dominator subtree of
+/// `top_node` (the super-root for the whole heap), biggest first, ties by
+/// address.
+pub fn top_objects(
+    graph: &HeapGraph,
+    retention: &Retention,
+    top_node: u32,
+    top: usize,
+) -> Vec<u32> {
     let mut nodes = Vec::new();
     if top_node == graph.super_root() {
         nodes.extend(retention.preorder[1..].iter().copied());
@@ -240,14 +255,9 @@ fn object_rows(
             best.push(candidate);
         }
     }
-    let nodes: Vec<u32> = best
-        .into_sorted_vec()
+    best.into_sorted_vec()
         .into_iter()
         .map(|(_, node)| node)
-        .collect();
-    nodes
-        .into_iter()
-        .map(|node| RetainedRow::object(graph, retention, node))
         .collect()
 }
 

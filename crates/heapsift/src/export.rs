@@ -7,10 +7,10 @@ use std::sync::atomic::AtomicU64;
 
 use chrono::{DateTime, Utc};
 use heapsift_export::{
-    DumpRow, ObjectExtras, ObjectsSink, Partition, Table, dump_id, encode_dumps, encode_objects,
-    encode_references, encode_retainers, encode_sites,
+    DumpRow, Partition, Table, dump_id, encode_dumps, encode_objects, encode_references,
+    encode_retainers, encode_sites,
 };
-use heapsift_graph::{Grouping, RetainedReport};
+use heapsift_graph::GraphDetail;
 use heapsift_input::ReadOptions;
 use heapsift_reports::{SiteSink, site_rows};
 use heapsift_store::{Context, DumpKey, Location, OpenedDump, StoreError, exists, put};
@@ -71,10 +71,12 @@ struct EncodedDump {
 fn encode_dump(opened: OpenedDump, args: &ExportArgs, bar: bool) -> Result<EncodedDump, Failure> {
     let name = opened.name.clone();
     let options = ReadOptions::with_threads(args.threads).with_digest();
-    let objects = args.objects;
-    let loaded = load_opened(opened, &options, bar, || {
-        (SiteSink::default(), ObjectsSink::collecting(objects))
-    })?;
+    let detail = if args.objects {
+        GraphDetail::AsListed
+    } else {
+        GraphDetail::Reports
+    };
+    let loaded = load_opened(opened, &options, bar, detail, SiteSink::default)?;
     if let Some(error) = &loaded.stats.stopped_by {
         return Err(Failure::BadInput(format!("{name}: {error}")));
     }
@@ -83,30 +85,24 @@ fn encode_dump(opened: OpenedDump, args: &ExportArgs, bar: bool) -> Result<Encod
         .digest
         .ok_or_else(|| Failure::BadInput(format!("{name}: the dump's bytes were not hashed")))?;
     let id = dump_id(&digest);
-    let (site_sinks, object_sinks): (Vec<_>, Vec<_>) = loaded.extras.into_iter().unzip();
-    let sites = site_rows(site_sinks);
-    let heap = &loaded.heap;
-    let retained = RetainedReport::new(
-        &heap.graph,
-        &heap.retention,
-        Grouping::Object,
-        args.top,
-        None,
-    );
+    let sites = site_rows(loaded.extras);
+    let (graph, retention) = (&loaded.heap.graph, &loaded.heap.retention);
+    let threads = options.worker_count();
     let failed = |e: heapsift_export::ExportError| Failure::BadInput(format!("{name}: {e}"));
     let mut files = vec![
-        (Table::Sites, encode_sites(&id, &sites).map_err(failed)?),
+        (
+            Table::Sites,
+            encode_sites(&id, &sites, threads).map_err(failed)?,
+        ),
         (
             Table::Retainers,
-            encode_retainers(&id, &retained.rows).map_err(failed)?,
+            encode_retainers(&id, graph, retention, args.top).map_err(failed)?,
         ),
     ];
-    if objects {
-        let extras = ObjectExtras::from_sinks(object_sinks);
-        let generation = |node| extras.generation(heap.graph.address(node));
-        let encoded = encode_objects(&id, &heap.graph, &heap.retention, generation);
+    if args.objects {
+        let encoded = encode_objects(&id, graph, retention, threads);
         files.push((Table::Objects, encoded.map_err(failed)?));
-        let encoded = encode_references(&id, &extras.references);
+        let encoded = encode_references(&id, graph, threads);
         files.push((Table::References, encoded.map_err(failed)?));
     }
     Ok(EncodedDump {

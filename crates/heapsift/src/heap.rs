@@ -2,7 +2,7 @@
 
 use std::ffi::OsStr;
 
-use heapsift_graph::{GraphSink, HeapGraph};
+use heapsift_graph::{GraphDetail, GraphSink, HeapGraph};
 use heapsift_input::ReadOptions;
 use heapsift_query::Heap;
 use heapsift_scan::{RecordSink, ScanStats};
@@ -24,7 +24,8 @@ pub fn load_with<E: RecordSink>(
     extra: impl Fn() -> E + Sync,
 ) -> Result<(Heap, Vec<E>), Failure> {
     let opened = open_dump(dump)?;
-    let loaded = load_opened(opened, &ReadOptions::with_threads(threads), true, extra)?;
+    let options = ReadOptions::with_threads(threads);
+    let loaded = load_opened(opened, &options, true, GraphDetail::Reports, extra)?;
     Ok((loaded.heap, loaded.extras))
 }
 
@@ -39,11 +40,12 @@ pub struct Loaded<E> {
 }
 
 /// [`load_with`] over an opened dump, read with `options`, with a progress
-/// bar if `bar`.
+/// bar if `bar`, the graph keeping `detail`.
 pub fn load_opened<E: RecordSink>(
     dump: OpenedDump,
     options: &ReadOptions,
     bar: bool,
+    detail: GraphDetail,
     extra: impl Fn() -> E + Sync,
 ) -> Result<Loaded<E>, Failure> {
     let sinks_made = options.worker_count();
@@ -52,7 +54,7 @@ pub fn load_opened<E: RecordSink>(
     let expected = std::fs::metadata(&dump.name).map_or(0, |meta| meta.len()) / 400;
     let per_sink = (expected as usize / sinks_made) * 11 / 10;
     let scanned = scan_opened_with(dump, options, bar, || {
-        (GraphSink::with_capacity(per_sink), extra())
+        (GraphSink::with_capacity(per_sink, detail), extra())
     })?;
     let (graph_sinks, extras): (Vec<GraphSink>, Vec<E>) = scanned.sinks.into_iter().unzip();
     Ok(Loaded {

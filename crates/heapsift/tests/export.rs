@@ -10,7 +10,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
+use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use common::{agent_dump, context_record, gunzip, heapsift, rails, scratch, write_record};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -104,6 +104,89 @@ fn a_dump_becomes_one_file_per_table_named_by_its_content() {
     assert_eq!(rows(&table(&out, "retainers", UNKNOWN, RAILS_3_ID)), 1000);
 }
 
+/// A text column's values over a file.
+fn strings(path: &Path, column: &str) -> Vec<Option<String>> {
+    batches(path)
+        .iter()
+        .flat_map(|batch| {
+            let values = batch
+                .column_by_name(column)
+                .expect(column)
+                .as_string::<i32>();
+            values
+                .iter()
+                .map(|value| value.map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// An INT32 or INT64 column's values over a file, as i64.
+fn integers(path: &Path, column: &str) -> Vec<Option<i64>> {
+    batches(path)
+        .iter()
+        .flat_map(|batch| {
+            let values = batch.column_by_name(column).expect(column);
+            match values.as_primitive_opt::<Int32Type>() {
+                Some(narrow) => narrow.iter().map(|v| v.map(i64::from)).collect(),
+                None => values
+                    .as_primitive::<Int64Type>()
+                    .iter()
+                    .collect::<Vec<_>>(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn retainers_carry_the_shape_of_their_path_from_the_roots() {
+    let out = scratch("export-paths").join("tables");
+    heapsift(&[
+        "export",
+        &rails(3),
+        "--to",
+        out.to_str().unwrap(),
+        "--top",
+        "40",
+    ])
+    .succeeds_quietly();
+    let retainers = table(&out, "retainers", UNKNOWN, RAILS_3_ID);
+    let (addresses, roots) = (integers(&retainers, "address"), strings(&retainers, "root"));
+    let (paths, depths) = (strings(&retainers, "path"), integers(&retainers, "depth"));
+    let (kinds, classes) = (
+        strings(&retainers, "type"),
+        strings(&retainers, "class_name"),
+    );
+    assert_eq!(addresses.len(), 40);
+    let mut deep = 0;
+    for i in 0..addresses.len() {
+        let address = format!("{:#x}", addresses[i].unwrap());
+        let path = heapsift(&["path", &rails(3), &address, "--format", "json"]).json();
+        let hops = path["hops"].as_array().unwrap();
+        assert_eq!(roots[i].as_deref(), path["root"].as_str(), "{address}");
+        assert_eq!(depths[i], Some(hops.len() as i64), "{address}");
+        let shape = paths[i].as_deref().unwrap();
+        assert_eq!(shape.split(" -> ").count(), hops.len(), "{shape}");
+        // No addresses: the same shape in another dump compares equal.
+        assert!(!shape.contains("0x7f"), "{shape}");
+        // The last hop is the retainer itself: a class or module by its
+        // own name, anything else by its class.
+        let last = shape.rsplit(" -> ").next().unwrap();
+        match (kinds[i].as_deref(), &classes[i]) {
+            (Some("CLASS" | "MODULE"), _) => assert!(
+                ["class ", "module ", "#<Class:"]
+                    .iter()
+                    .any(|word| last.starts_with(word)),
+                "{last}"
+            ),
+            (_, Some(class)) => assert!(last.starts_with(class.as_str()), "{last} for {class}"),
+            (kind, None) => assert!(last.starts_with(kind.unwrap()), "{last}"),
+        }
+        deep += usize::from(hops.len() > 1);
+    }
+    assert!(deep > 0, "some retainer is held through other objects");
+}
+
 #[test]
 fn a_plain_copy_has_the_same_id() {
     let dir = scratch("export-plain");
@@ -170,6 +253,26 @@ fn objects_and_references_have_a_row_each() {
         .map(|record| record["references"].as_array().map_or(0, Vec::len))
         .sum();
     assert_eq!(rows(&references), listed);
+
+    // Generations as the records give them, row by row.
+    let dumped: std::collections::HashMap<i64, Option<i64>> = gunzip(Path::new(&rails(3)))
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice::<serde_json::Value>(line).unwrap())
+        .filter_map(|record| {
+            let address = record.get("address")?.as_str()?;
+            let address = i64::from_str_radix(address.trim_start_matches("0x"), 16).ok()?;
+            Some((address, record.get("generation").and_then(|g| g.as_i64())))
+        })
+        .collect();
+    let exported: Vec<(Option<i64>, Option<i64>)> = integers(&objects, "address")
+        .into_iter()
+        .zip(integers(&objects, "generation"))
+        .collect();
+    assert!(exported.iter().any(|(_, generation)| generation.is_some()));
+    for (address, generation) in exported {
+        assert_eq!(dumped[&address.unwrap()], generation);
+    }
 }
 
 #[test]

@@ -140,6 +140,38 @@ def objects_checks(out):
     print(f"export_engines: --objects: {objects} objects, {references} references: ok")
 
 
+def readme_sql(scratch):
+    """The README's DuckDB queries ("When one machine is not enough"), run
+    as written from the folder that holds `tables/`: every statement runs,
+    and the one naming rails-small/3's id gives read's top sites."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## When one machine is not enough") : readme.index("## Performance")]
+    blocks = [block.split("```", 1)[0] for block in section.split("```sql\n")[1:]]
+    check(len(blocks) >= 2, "the README's DuckDB blocks")
+    heapsift("export", DUMPS[2], "--objects", "--to", os.path.join(scratch, "tables"))
+    here = os.getcwd()
+    os.chdir(scratch)
+    try:
+        con = duckdb.connect()
+        statements = [s.strip() for block in blocks for s in block.split(";\n") if s.strip()]
+        results = {}
+        for statement in statements:
+            try:
+                results[statement] = con.execute(statement).fetchall()
+            except duckdb.Error as error:
+                fail(f"README SQL fails in DuckDB: {error}\n{statement}")
+        con.close()
+    finally:
+        os.chdir(here)
+    read_all = json.loads(heapsift("read", DUMPS[2], "all", "--format", "json"))
+    expected = {r["location"]: r["value"] for r in read_all["allocated_by_memory"]["rows"]}
+    top = next(rows for statement, rows in results.items() if "adccd4f9ad59ffa1" in statement)
+    check(len(top) == min(20, len(expected)), f"README's read query gave {len(top)} rows")
+    for site, value in top:
+        check(expected.get(site) == int(value), f"README's read query: {site} {value}, read says {expected.get(site)}")
+    print(f"export_engines: README: {len(statements)} DuckDB statements run: ok")
+
+
 def spark_checks(out):
     from pyspark.sql import SparkSession
 
@@ -177,6 +209,7 @@ def main():
         if os.environ.get("HEAPSIFT_SKIP_SPARK") != "1":
             spark_checks(out)
         objects_checks(os.path.join(scratch, "objects"))
+        readme_sql(scratch)
 
 
 if __name__ == "__main__":
