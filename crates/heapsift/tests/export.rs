@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
-use common::{agent_dump, context_record, gunzip, heapsift, rails, scratch, write_record};
+use common::{agent_dump, context_record, gunzip, heapsift, rails, s3, scratch, write_record};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const UNKNOWN: &str = "dyno=__HIVE_DEFAULT_PARTITION__/date=__HIVE_DEFAULT_PARTITION__";
@@ -408,43 +408,18 @@ fn dump_ids_are_the_content_hash() {
     assert!(batch.column_by_name("time").unwrap().is_null(0));
 }
 
-/// The test bucket of scripts/with-s3.
-fn s3_bucket() -> String {
-    std::env::var("HEAPSIFT_TEST_S3_BUCKET")
-        .expect("run the tests through scripts/with-s3 (HEAPSIFT_TEST_S3_BUCKET is not set)")
-}
-
-/// The object at `key` in the test bucket, through the S3 API.
-fn s3_get(key: &str) -> Vec<u8> {
-    let store = object_store::aws::AmazonS3Builder::from_env()
-        .with_bucket_name(s3_bucket())
-        .with_allow_http(true)
-        .build()
-        .expect("S3 client");
-    let path = object_store::path::Path::from(key);
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            use object_store::ObjectStoreExt;
-            store.get(&path).await?.bytes().await
-        })
-        .unwrap_or_else(|e| panic!("{key}: {e}"))
-        .to_vec()
-}
-
 #[test]
 fn an_s3_prefix_gets_the_same_layout() {
     let prefix = format!("export-{}", std::process::id());
-    let to = format!("s3://{}/{prefix}/", s3_bucket());
-    heapsift(&["export", &rails(3), "--to", &to]).succeeds_quietly();
-    for t in ["dumps", "sites", "retainers"] {
-        let object = s3_get(&format!("{prefix}/{t}/{UNKNOWN}/{RAILS_3_ID}.parquet"));
-        assert!(
-            object.starts_with(b"PAR1") && object.ends_with(b"PAR1"),
-            "{t}"
-        );
+    let to = format!("s3://{}/{prefix}/", s3::bucket());
+    heapsift(&["export", &rails(3), "--objects", "--to", &to]).succeeds_quietly();
+    let folder = scratch("export-s3-twin").join("tables");
+    let args = ["export", &rails(3), "--objects", "--to"];
+    heapsift(&[&args[..], &[folder.to_str().unwrap()]].concat()).succeeds_quietly();
+    assert_eq!(s3::keys_under(&prefix), files_under(&folder));
+    for file in files_under(&folder) {
+        let object = s3::get(&format!("{prefix}/{file}"));
+        assert_eq!(rows_of(object), rows(&folder.join(&file)), "{file}");
     }
     let again = heapsift(&["export", &rails(3), "--to", &to]).succeeds();
     assert!(
@@ -452,4 +427,57 @@ fn an_s3_prefix_gets_the_same_layout() {
         "{}",
         again.stderr_text()
     );
+}
+
+/// The rows of a Parquet file held in memory.
+fn rows_of(file: Vec<u8>) -> usize {
+    ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(file))
+        .expect("a Parquet file")
+        .build()
+        .unwrap()
+        .map(|batch| batch.unwrap().num_rows())
+        .sum()
+}
+
+#[test]
+fn an_s3_store_is_exported_by_dyno_to_s3() {
+    let store = format!("export-store-{}", std::process::id());
+    let one = "web.1/2026-11-27T14:00:00.000Z-process:21-heap.dump.gz";
+    let two = "web.2/2026-11-28T09:00:00.000Z-process:7-heap.dump.gz";
+    s3::put(&format!("{store}/{one}"), std::fs::read(rails(1)).unwrap());
+    s3::put(&format!("{store}/{two}"), std::fs::read(rails(2)).unwrap());
+    let record = context_record("web.1", "2026-11-27T14:00:00.000Z", 21, 300 << 20, "hourly");
+    let record_key = one.replace(".dump.gz", ".json");
+    s3::put(&format!("{store}/{record_key}"), record.into_bytes());
+    let out = format!("{store}-tables");
+    heapsift(&[
+        "export",
+        &s3::url(&format!("{store}/")),
+        "--dyno",
+        "web.1",
+        "--to",
+        &s3::url(&format!("{out}/")),
+    ])
+    .succeeds_quietly();
+    let keys = s3::keys_under(&out);
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| k.contains("/dyno=web.1/date=2026-11-27/")),
+        "{keys:?}"
+    );
+    let dumps = keys.iter().find(|k| k.starts_with("dumps/")).unwrap();
+    let dumps = s3::get(&format!("{out}/{dumps}"));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(dumps))
+        .unwrap()
+        .build()
+        .unwrap();
+    let batch = reader.into_iter().next().unwrap().unwrap();
+    let rss = batch
+        .column_by_name("rss")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    assert_eq!(rss.value(0), 300 << 20, "the context record, read from S3");
+    let name = batch.column_by_name("name").unwrap().as_string::<i32>();
+    assert_eq!(name.value(0), s3::url(&format!("{store}/{one}")));
 }

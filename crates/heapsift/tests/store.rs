@@ -7,33 +7,8 @@ mod common;
 
 use std::path::Path;
 
+use common::s3::{put, url};
 use common::{context_record, expected, fixture, gunzip, heapsift, rails, read, scratch};
-use object_store::ObjectStoreExt;
-use object_store::aws::AmazonS3Builder;
-
-fn bucket() -> String {
-    std::env::var("HEAPSIFT_TEST_S3_BUCKET")
-        .expect("run the tests through scripts/with-s3 (HEAPSIFT_TEST_S3_BUCKET is not set)")
-}
-
-/// Stores `bytes` under `key` in the test bucket, through the S3 API.
-fn put(key: &str, bytes: Vec<u8>) {
-    let store = AmazonS3Builder::from_env()
-        .with_bucket_name(bucket())
-        .with_allow_http(true)
-        .build()
-        .expect("S3 client");
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(store.put(&object_store::path::Path::from(key), bytes.into()))
-        .expect("object stored");
-}
-
-fn url(key: &str) -> String {
-    format!("s3://{}/{key}", bucket())
-}
 
 #[test]
 fn s3_dumps_read_exactly_like_local_files() {

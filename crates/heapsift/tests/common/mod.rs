@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 mod run;
+pub mod s3;
 
 #[allow(unused_imports)] // likewise
 pub use run::{Failure, Heapsift, Output, heapsift, read};
