@@ -12,6 +12,12 @@ pub(crate) struct Cursor<'a> {
 }
 
 use crate::bytes::{find_any, find_quote_noting_unusual};
+use crate::keys::is_raw_key;
+
+/// How many candidate ends [`Cursor::raw_string_to_tail`] may try in one
+/// line, all its raw fields together: a broken Ruby 3.1 method name holds
+/// a few dozen quotes at most, and a line made to be slow stops here.
+pub(crate) const CANDIDATE_BUDGET: u32 = 1024;
 
 /// Whitespace within a line. A newline is not: it ends the line, so that a
 /// parser given the rest of a block stops at the line's end.
@@ -141,6 +147,32 @@ impl<'a> Cursor<'a> {
         Err(Malformed)
     }
 
+    /// Reads a raw string whose text may itself hold `", "key":` (Ruby
+    /// 3.0/3.1's broken method names, a path with quotes): it ends at the
+    /// first `"` after which the *whole rest of the line* is a record's
+    /// tail as Ruby writes it (`, "key": value` with keys Ruby writes, JSON
+    /// values, raw fields read this same way, the closing `}`), checked
+    /// from there to the line's end. Garbage that merely looks like
+    /// `", "key":` for a while fails that check. `budget` bounds the
+    /// candidates tried.
+    pub fn raw_string_to_tail(&mut self, budget: &mut u32) -> Scan<&'a [u8]> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let line = &self.bytes[start..];
+        let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+        for quote in memchr::memchr_iter(b'"', line) {
+            if *budget == 0 {
+                return Err(Malformed);
+            }
+            *budget -= 1;
+            if tail_is_valid(self.bytes, start + quote + 1, budget) {
+                self.pos = start + quote + 1;
+                return Ok(&line[..quote]);
+            }
+        }
+        Err(Malformed)
+    }
+
     /// Reads an unsigned decimal integer, or returns `None` (having skipped
     /// the value) when the value is anything else.
     #[inline(always)]
@@ -231,22 +263,87 @@ impl<'a> Cursor<'a> {
                     }
                 }
             }
-            Some(_) => {
-                // A number, true, false or null.
-                let start = self.pos;
-                while let Some(&b) = self.bytes.get(self.pos) {
-                    if !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.')) {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-                if self.pos > start {
-                    Ok(())
-                } else {
-                    Err(Malformed)
-                }
-            }
+            Some(_) => self.skip_scalar(),
             None => Err(Malformed),
+        }
+    }
+}
+
+impl Cursor<'_> {
+    /// Skips `true`, `false`, `null` or a JSON number; anything else (an
+    /// unquoted address, `12abc`, `1.`) is not what Ruby writes.
+    fn skip_scalar(&mut self) -> Scan<()> {
+        let rest = &self.bytes[self.pos..];
+        for word in [&b"true"[..], b"false", b"null"] {
+            if rest.starts_with(word) {
+                self.pos += word.len();
+                return Ok(());
+            }
+        }
+        let digits = |c: &mut Self| {
+            let start = c.pos;
+            while c.peek().is_some_and(|b| b.is_ascii_digit()) {
+                c.pos += 1;
+            }
+            if c.pos > start {
+                Ok(())
+            } else {
+                Err(Malformed)
+            }
+        };
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        digits(self)?;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            digits(self)?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            digits(self)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the bytes from `from` to the line's end are the tail of a record
+/// as Ruby writes it, after a value: see [`Cursor::raw_string_to_tail`].
+fn tail_is_valid(bytes: &[u8], from: usize, budget: &mut u32) -> bool {
+    let mut c = Cursor { bytes, pos: from };
+    loop {
+        c.skip_ws();
+        match c.peek() {
+            Some(b'}') => {
+                c.pos += 1;
+                c.skip_ws();
+                return c.at_line_end();
+            }
+            Some(b',') => c.pos += 1,
+            _ => return false,
+        }
+        c.skip_ws();
+        let Ok((key, _)) = c.string() else {
+            return false;
+        };
+        let Some(raw) = is_raw_key(key) else {
+            return false;
+        };
+        c.skip_ws();
+        if c.expect(b':').is_err() {
+            return false;
+        }
+        c.skip_ws();
+        let value = if raw && c.peek() == Some(b'"') {
+            c.raw_string_to_tail(budget).map(drop)
+        } else {
+            c.skip_value()
+        };
+        if value.is_err() {
+            return false;
         }
     }
 }

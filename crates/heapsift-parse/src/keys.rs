@@ -73,6 +73,17 @@ known_keys! {
     b"edge_name" => Other, b"edges" => Other,
 }
 
+/// Whether Ruby may write the value of `key` raw (unescaped): `Some(true)`
+/// for `file`, `name`, `struct`, `method` and `real_class_name`,
+/// `Some(false)` for its other keys, `None` for a key Ruby never writes.
+pub(crate) fn is_raw_key(key: &[u8]) -> Option<bool> {
+    let field = KEYS[key_index(key)?].1;
+    Some(matches!(
+        field,
+        Field::File | Field::Name | Field::Struct | Field::RawText
+    ))
+}
+
 /// The position of `name` in [`KEYS`], computed at compile time.
 const fn index_of(name: &[u8]) -> usize {
     let mut i = 0;
@@ -136,6 +147,15 @@ pub(crate) struct KeyPredictor {
 pub(crate) struct Found {
     pub field: Field,
     pub slot: usize,
+}
+
+impl Found {
+    /// The key's bit in a set of the keys seen in a line, or `None` for a
+    /// key Ruby never writes.
+    pub fn bit(&self) -> Option<u64> {
+        const { assert!(KEY_COUNT <= 64, "a line's keys fit a u64") };
+        (self.slot < KEY_COUNT).then(|| 1 << self.slot)
+    }
 }
 
 impl Default for KeyPredictor {

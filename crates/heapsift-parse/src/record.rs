@@ -1,6 +1,6 @@
 //! One line of a dump, parsed into a [`Record`].
 
-use crate::cursor::{Cursor, Malformed, Scan};
+use crate::cursor::{CANDIDATE_BUDGET, Cursor, Malformed, Scan};
 use crate::keys::{Field, Found, KeyPredictor, START};
 use crate::strings::{decode_json_string, is_strict_json_string, parse_address};
 use std::borrow::Cow;
@@ -170,18 +170,56 @@ impl LineParser {
         if cursor.at_line_end() {
             return (LineKind::Blank, cursor.pos);
         }
-        *record = Record::default();
-        let mut has_type = false;
-        match self.parse_object(&mut cursor, record, &mut has_type) {
-            Ok(recovered) if has_type => {
-                record.text = &data[..cursor.pos];
-                (LineKind::Record { recovered }, cursor.pos)
+        let start = cursor.pos;
+        let mut first = RawStrings::FirstEnd { ambiguous: false };
+        let fast = self.parse_record(data, start, record, &mut first);
+        let ambiguous = first == RawStrings::FirstEnd { ambiguous: true };
+        if let Some(parsed @ (LineKind::Record { .. }, _)) = fast
+            && !ambiguous
+        {
+            return parsed;
+        }
+        // A raw field held a quote, or the line did not parse: read the raw
+        // fields again, each ending where the whole rest of the line is a
+        // record's tail. A line that parsed keeps its first reading if this
+        // one fails.
+        let mut careful = Record::default();
+        let mut to_tail = RawStrings::ToTail {
+            budget: CANDIDATE_BUDGET,
+        };
+        match self.parse_record(data, start, &mut careful, &mut to_tail) {
+            Some(parsed) => {
+                *record = careful;
+                parsed
             }
-            Ok(_) => (LineKind::Rejected(RejectReason::NoType), cursor.pos),
-            Err(Malformed) => (
+            None => fast.unwrap_or((
                 LineKind::Rejected(RejectReason::Malformed),
                 memchr::memchr(b'\n', data).unwrap_or(data.len()),
-            ),
+            )),
+        }
+    }
+
+    /// Parses the record starting at `start` into `record`, its raw fields
+    /// read as `raw` says; `None` when the line is malformed.
+    fn parse_record<'a>(
+        &mut self,
+        data: &'a [u8],
+        start: usize,
+        record: &mut Record<'a>,
+        raw: &mut RawStrings,
+    ) -> Option<(LineKind, usize)> {
+        let mut cursor = Cursor::new(data);
+        cursor.pos = start;
+        *record = Record::default();
+        let mut has_type = false;
+        let recovered = self
+            .parse_object(&mut cursor, record, &mut has_type, raw)
+            .ok()?;
+        if has_type {
+            record.text = &data[..cursor.pos];
+            Some((LineKind::Record { recovered }, cursor.pos))
+        } else {
+            Some((LineKind::Rejected(RejectReason::NoType), cursor.pos))
         }
     }
 
@@ -201,6 +239,7 @@ impl LineParser {
         c: &mut Cursor<'a>,
         record: &mut Record<'a>,
         has_type: &mut bool,
+        raw: &mut RawStrings,
     ) -> Scan<bool> {
         let mut recovered = false;
         let mut type_slot = 0;
@@ -224,9 +263,26 @@ impl LineParser {
                 self.read_key(c, type_slot, START)?
             }
         };
+        let mut seen = 0u64;
+        let mut raw_fields = false;
         loop {
             let previous = found.slot;
             c.skip_ws();
+            // A key read twice, or one Ruby never writes after a raw field:
+            // a raw field's first end was likely too early.
+            if let RawStrings::FirstEnd { ambiguous } = raw {
+                match found.bit() {
+                    Some(bit) => {
+                        *ambiguous |= seen & bit != 0;
+                        seen |= bit;
+                    }
+                    None => *ambiguous |= raw_fields,
+                }
+                raw_fields |= matches!(
+                    found.field,
+                    Field::File | Field::Name | Field::Struct | Field::RawText
+                );
+            }
             match found.field {
                 Field::Type => {
                     if c.peek() == Some(b'"') {
@@ -237,7 +293,9 @@ impl LineParser {
                         c.skip_value()?;
                     }
                 }
-                Field::Address => record.address = string_field(c)?,
+                // Ruby always quotes an address: `"address":123abc` is not
+                // a record.
+                Field::Address => record.address = Some(c.string()?.0),
                 Field::Class => record.class = string_field(c)?,
                 Field::Generation => record.generation = c.unsigned()?,
                 Field::Memsize => record.memsize = c.unsigned()?,
@@ -261,10 +319,10 @@ impl LineParser {
                     }
                 }
                 Field::Root => record.root = string_field(c)?,
-                Field::File => record.file = raw_field(c, &mut recovered)?,
-                Field::Name => record.name = raw_field(c, &mut recovered)?,
+                Field::File => record.file = raw_field(c, &mut recovered, raw)?,
+                Field::Name => record.name = raw_field(c, &mut recovered, raw)?,
                 Field::Length => record.length = c.unsigned()?,
-                Field::Struct => record.struct_name = raw_field(c, &mut recovered)?,
+                Field::Struct => record.struct_name = raw_field(c, &mut recovered, raw)?,
                 Field::ImemoType => record.imemo_type = string_field(c)?,
                 Field::Superclass => record.superclass = string_field(c)?,
                 Field::Singleton => {
@@ -272,7 +330,7 @@ impl LineParser {
                     c.skip_value()?;
                 }
                 Field::RawText => {
-                    raw_field(c, &mut recovered)?;
+                    raw_field(c, &mut recovered, raw)?;
                 }
                 Field::Flags if c.peek() == Some(b'{') => c.skip_flat_object()?,
                 Field::Flags | Field::Other => c.skip_value()?,
@@ -317,18 +375,42 @@ fn string_field<'a>(c: &mut Cursor<'a>) -> Scan<Option<&'a [u8]>> {
     }
 }
 
+/// How a line's raw fields find their ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RawStrings {
+    /// At the first `"` after which the line goes on as Ruby writes it
+    /// (fast, and right unless the text holds a quote); `ambiguous` is set
+    /// when a field's text held one.
+    FirstEnd { ambiguous: bool },
+    /// Where the whole rest of the line is a record's tail
+    /// ([`Cursor::raw_string_to_tail`]), trying at most `budget` more
+    /// candidate ends.
+    ToTail { budget: u32 },
+}
+
 /// A field Ruby may write without escaping; flags `recovered` when the text
 /// is not a valid JSON string.
-fn raw_field<'a>(c: &mut Cursor<'a>, recovered: &mut bool) -> Scan<Option<&'a [u8]>> {
+fn raw_field<'a>(
+    c: &mut Cursor<'a>,
+    recovered: &mut bool,
+    raw: &mut RawStrings,
+) -> Scan<Option<&'a [u8]>> {
     if c.peek() != Some(b'"') {
         c.skip_value()?;
         return Ok(None);
     }
-    let (raw, plain) = c.raw_string()?;
-    if !plain && !is_strict_json_string(raw) {
+    let (text, plain) = match raw {
+        RawStrings::FirstEnd { ambiguous } => {
+            let (text, plain) = c.raw_string()?;
+            *ambiguous |= !plain && memchr::memchr(b'"', text).is_some();
+            (text, plain)
+        }
+        RawStrings::ToTail { budget } => (c.raw_string_to_tail(budget)?, false),
+    };
+    if !plain && !is_strict_json_string(text) {
         *recovered = true;
     }
-    Ok(Some(raw))
+    Ok(Some(text))
 }
 
 #[cfg(test)]
@@ -518,5 +600,77 @@ mod tests {
                 assert_eq!(r.value_bytes().unwrap().as_ref(), v.as_bytes());
             }
         }
+    }
+
+    /// A Ruby 3.1 STRING line whose `method` field is `method`, as written.
+    fn with_method(method: &[u8]) -> Vec<u8> {
+        [
+            &br#"{"address":"0x7f10", "type":"STRING", "class":"0x7f20", "bytesize":2, "value":"s1", "file":"app/a.rb", "line":5, "method":""#[..],
+            method,
+            br#"", "generation":9, "memsize":40, "flags":{"wb_protected":true, "old":true}}"#,
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn a_broken_method_name_keeps_the_record_around_it() {
+        let garbage: [&[u8]; 5] = [
+            b"m\\u00ff\0ue, \"\", \"\\u00ff\0",
+            b"m\\u00ff\0\"imem\\u00ff\0:\"cal\", \"memsize\\u00ff\0",
+            b"x\", \"line\":7, \"q\":\"",
+            b"a}}\", \"generation\":1, \"b",
+            b"\", \"\", \"",
+        ];
+        for method in garbage {
+            let line = with_method(method);
+            let (r, recovered) = record(&line);
+            let shown = String::from_utf8_lossy(&line);
+            assert!(recovered, "{shown}");
+            assert_eq!(r.address_value(), Some(0x7f10), "{shown}");
+            assert_eq!(
+                (r.line, r.generation, r.memsize),
+                (Some(5), Some(9), Some(40)),
+                "{shown}"
+            );
+            assert_eq!(r.file, Some(&b"app/a.rb"[..]), "{shown}");
+        }
+        // A plain name takes the fast way and is not "recovered".
+        let plain = with_method(b"to_s");
+        let (r, recovered) = record(&plain);
+        assert!(!recovered);
+        assert_eq!(r.generation, Some(9));
+    }
+
+    #[test]
+    fn lines_ruby_never_writes_are_rejected_not_taken() {
+        let lines: [&[u8]; 5] = [
+            br#"{"address":123abc, "type":"STRING", "memsize":40}"#,
+            br#"{"address":123, "type":"STRING", "memsize":40}"#,
+            br#"{"address":"0x1", "type":"STRING", "memsize":4x0}"#,
+            br#"{"address":"0x1", "type":"STRING", "memsize":1.}"#,
+            br#"{"address":"0x1", "type":"STRING", "frozen":tru}"#,
+        ];
+        for line in lines {
+            assert_eq!(
+                parse_line(line),
+                Parsed::Rejected(RejectReason::Malformed),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        // JSON numbers and keywords Ruby does write are still skipped.
+        let line = br#"{"address":"0x1", "type":"FLOAT", "x":-1.5e+3, "y":null, "frozen":false, "memsize":40}"#;
+        assert_eq!(record(line).0.memsize, Some(40));
+    }
+
+    #[test]
+    fn a_line_built_to_be_slow_is_bounded() {
+        // Thousands of quotes, none of which ends the field.
+        let method = b"\", \"a".repeat(5_000);
+        let mut line = with_method(&method);
+        line.truncate(line.len() - 1);
+        let started = std::time::Instant::now();
+        assert_eq!(parse_line(&line), Parsed::Rejected(RejectReason::Malformed));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 }

@@ -158,6 +158,11 @@ fn a_garbage_line_is_skipped_with_its_line_number() {
         20,
         b"{\"address\":\"0x1\", \"type\":\"STRING\", ### \"memsize\":40}".to_vec(),
     );
+    // Ruby always quotes an address.
+    damaged.insert(
+        25,
+        b"{\"address\":123abc, \"type\":\"STRING\", \"memsize\":40}".to_vec(),
+    );
     let dirty = dir.join("dirty.dump");
     write_lines(&dirty, &damaged, true);
 
@@ -169,7 +174,7 @@ fn a_garbage_line_is_skipped_with_its_line_number() {
             "{args:?}"
         );
         output.assert_stderr_contains(
-            "dirty.dump: skipped 2 lines that are not a heap dump record (lines 10, 21)",
+            "dirty.dump: skipped 3 lines that are not a heap dump record (lines 10, 21, 26)",
         );
     }
 }

@@ -65,3 +65,74 @@ fn objects_allocated_in_a_file_with_quote_and_backslash_keep_their_location() {
         .unwrap_or_else(|| panic!("no row for {location} in {rows:?}"));
     assert!(row["value"].as_u64().unwrap() >= 300, "{row}");
 }
+
+/// The line with its `method` field re-escaped as JSON, when the line is
+/// not valid JSON but starts and ends as Ruby lays a record out: the field
+/// runs from `"method":"` to the line's last `", "generation":`.
+fn repaired(line: &[u8]) -> Option<Vec<u8>> {
+    const TAIL: &[u8] = br#"", "generation":"#;
+    if serde_json::from_slice::<serde_json::Value>(line).is_ok()
+        || !line.starts_with(b"{\"address\":\"0x")
+    {
+        return None;
+    }
+    let open = line.windows(10).position(|w| w == br#""method":""#)? + 10;
+    let close = line.windows(TAIL.len()).rposition(|w| w == TAIL)?;
+    let text = String::from_utf8_lossy(line.get(open..close)?);
+    let escaped = serde_json::to_string(&text).unwrap();
+    let fixed = [&line[..open - 1], escaped.as_bytes(), &line[close + 1..]].concat();
+    serde_json::from_slice::<serde_json::Value>(&fixed).ok()?;
+    Some(fixed)
+}
+
+#[test]
+fn broken_method_names_lose_no_intact_record() {
+    // Ruby 3.0 and 3.1 write each byte of a non-ASCII method name as
+    // `\u00ff` and bytes of whatever memory follows: quotes, braces and
+    // `", "` among them (design/dump-format.md, section 7).
+    let dir = scratch("broken-methods");
+    let dump = dump_with_ruby(
+        &dir,
+        "methods",
+        r#"class Holder
+             NAMES = (1..400).map { |i| "m\u00e9th#{i}_\u2603\u{1F600}" }
+             NAMES.each { |n| define_method(n) { "s#{n.bytesize}" } }
+           end
+           holder = Holder.new
+           KEEP = Holder::NAMES.map { |n| holder.send(n) }"#,
+        &[],
+    );
+    let original = std::fs::read(&dump).unwrap();
+    let mut repairs = 0;
+    let fixed: Vec<u8> = original
+        .split_inclusive(|&b| b == b'\n')
+        .flat_map(|line| {
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            match repaired(body) {
+                Some(mut fixed) => {
+                    repairs += 1;
+                    fixed.push(b'\n');
+                    fixed
+                }
+                None => line.to_vec(),
+            }
+        })
+        .collect();
+    assert!(
+        repairs > 50,
+        "Ruby wrote broken method names ({repairs} lines)"
+    );
+    let copy = dir.join("repaired.dump");
+    std::fs::write(&copy, fixed).unwrap();
+    for args in [&["all", "--format", "json"][..], &["--format", "json"]] {
+        assert_eq!(
+            read(&dump, args).json(),
+            read(&copy, args).json(),
+            "read {args:?}"
+        );
+    }
+    let retained = |path: &std::path::Path| {
+        common::heapsift(&["retained", path.to_str().unwrap(), "--format", "json"]).json()
+    };
+    assert_eq!(retained(&dump), retained(&copy));
+}
