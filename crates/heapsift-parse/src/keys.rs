@@ -150,11 +150,9 @@ pub(crate) struct Found {
 }
 
 impl Found {
-    /// The key's bit in a set of the keys seen in a line, or `None` for a
-    /// key Ruby never writes.
-    pub fn bit(&self) -> Option<u64> {
-        const { assert!(KEY_COUNT <= 64, "a line's keys fit a u64") };
-        (self.slot < KEY_COUNT).then(|| 1 << self.slot)
+    /// Whether Ruby writes this key.
+    pub fn is_known(&self) -> bool {
+        self.slot < KEY_COUNT
     }
 }
 

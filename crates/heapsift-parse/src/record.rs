@@ -171,9 +171,18 @@ impl LineParser {
             return (LineKind::Blank, cursor.pos);
         }
         let start = cursor.pos;
-        let mut first = RawStrings::FirstEnd { ambiguous: false };
+        let mut first = RawStrings::FirstEnd {
+            ambiguous: false,
+            after_raw: false,
+        };
         let fast = self.parse_record(data, start, record, &mut first);
-        let ambiguous = first == RawStrings::FirstEnd { ambiguous: true };
+        let ambiguous = matches!(
+            first,
+            RawStrings::FirstEnd {
+                ambiguous: true,
+                ..
+            }
+        );
         if let Some(parsed @ (LineKind::Record { .. }, _)) = fast
             && !ambiguous
         {
@@ -263,26 +272,9 @@ impl LineParser {
                 self.read_key(c, type_slot, START)?
             }
         };
-        let mut seen = 0u64;
-        let mut raw_fields = false;
         loop {
             let previous = found.slot;
             c.skip_ws();
-            // A key read twice, or one Ruby never writes after a raw field:
-            // a raw field's first end was likely too early.
-            if let RawStrings::FirstEnd { ambiguous } = raw {
-                match found.bit() {
-                    Some(bit) => {
-                        *ambiguous |= seen & bit != 0;
-                        seen |= bit;
-                    }
-                    None => *ambiguous |= raw_fields,
-                }
-                raw_fields |= matches!(
-                    found.field,
-                    Field::File | Field::Name | Field::Struct | Field::RawText
-                );
-            }
             match found.field {
                 Field::Type => {
                     if c.peek() == Some(b'"') {
@@ -345,6 +337,17 @@ impl LineParser {
             c.skip_ws();
             if c.comma() {
                 found = self.read_key(c, type_slot, previous)?;
+                // Off Ruby's usual order after a raw field, a key read
+                // twice or one Ruby never writes: the raw field's first
+                // end was likely too early.
+                if let RawStrings::FirstEnd {
+                    ambiguous,
+                    after_raw: true,
+                } = raw
+                    && (!found.is_known() || holds(record, found.field))
+                {
+                    *ambiguous = true;
+                }
                 continue;
             }
             c.expect(b'}')?;
@@ -379,13 +382,36 @@ fn string_field<'a>(c: &mut Cursor<'a>) -> Scan<Option<&'a [u8]>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RawStrings {
     /// At the first `"` after which the line goes on as Ruby writes it
-    /// (fast, and right unless the text holds a quote); `ambiguous` is set
-    /// when a field's text held one.
-    FirstEnd { ambiguous: bool },
+    /// (fast, and right unless the text holds a quote); `after_raw` once a
+    /// raw field was read, `ambiguous` when one may have ended too early.
+    FirstEnd { ambiguous: bool, after_raw: bool },
     /// Where the whole rest of the line is a record's tail
     /// ([`Cursor::raw_string_to_tail`]), trying at most `budget` more
     /// candidate ends.
     ToTail { budget: u32 },
+}
+
+/// Whether `record` has a value for `field` already.
+fn holds(record: &Record<'_>, field: Field) -> bool {
+    match field {
+        Field::Type => !record.kind.is_empty(),
+        Field::Address => record.address.is_some(),
+        Field::Class => record.class.is_some(),
+        Field::Generation => record.generation.is_some(),
+        Field::Memsize => record.memsize.is_some(),
+        Field::Line => record.line.is_some(),
+        Field::References => record.references.is_some(),
+        Field::Value => record.value.is_some(),
+        Field::Root => record.root.is_some(),
+        Field::File => record.file.is_some(),
+        Field::Name => record.name.is_some(),
+        Field::Length => record.length.is_some(),
+        Field::Struct => record.struct_name.is_some(),
+        Field::ImemoType => record.imemo_type.is_some(),
+        Field::Superclass => record.superclass.is_some(),
+        Field::Singleton => record.singleton,
+        Field::RawText | Field::Flags | Field::Other => false,
+    }
 }
 
 /// A field Ruby may write without escaping; flags `recovered` when the text
@@ -400,8 +426,12 @@ fn raw_field<'a>(
         return Ok(None);
     }
     let (text, plain) = match raw {
-        RawStrings::FirstEnd { ambiguous } => {
+        RawStrings::FirstEnd {
+            ambiguous,
+            after_raw,
+        } => {
             let (text, plain) = c.raw_string()?;
+            *after_raw = true;
             *ambiguous |= !plain && memchr::memchr(b'"', text).is_some();
             (text, plain)
         }
