@@ -182,14 +182,14 @@ fn properties() -> Result<WriterProperties, ExportError> {
 
 /// A table to encode: its columns, where their values come from, how many
 /// rows it has, and the dump it belongs to.
-pub(crate) struct Table<'a, T: ?Sized> {
+pub(crate) struct TableRows<'a, T: ?Sized> {
     pub columns: &'a [Column<T>],
     pub source: &'a T,
     pub rows: usize,
     pub dump_id: &'a str,
 }
 
-impl<T: ?Sized + Sync> Table<'_, T> {
+impl<T: ?Sized + Sync> TableRows<'_, T> {
     /// The table as one Parquet file in memory, its row groups encoded by
     /// `threads` threads.
     pub(crate) fn encode(&self, threads: usize) -> Result<Vec<u8>, ExportError> {
@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn row_groups_encoded_apart_come_back_in_order() {
         let rows: Vec<u64> = (0..(ROW_GROUP_ROWS as u64 * 5 / 2)).collect();
-        let table = Table {
+        let table = TableRows {
             columns: SQUARES,
             source: rows.as_slice(),
             rows: rows.len(),
@@ -332,7 +332,7 @@ mod tests {
 
     #[test]
     fn an_empty_table_is_a_valid_file() {
-        let table = Table {
+        let table = TableRows {
             columns: SQUARES,
             source: &[][..],
             rows: 0,

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use heapsift_graph::{HeapGraph, PathShape, PathTree, Retention, top_objects};
 use heapsift_reports::SiteRow;
 
-use crate::columns::{Column, Table, int32, int64};
+use crate::columns::{Column, TableRows, int32, int64};
 use crate::{ExportError, SCHEMA_VERSION};
 
 fn borrowed(text: &str) -> Option<Cow<'_, str>> {
@@ -72,7 +72,7 @@ const DUMPS: &[Column<DumpRow>] = &[
 
 /// The `dumps` file of one dump.
 pub fn encode_dumps(row: &DumpRow) -> Result<Vec<u8>, ExportError> {
-    Table {
+    TableRows {
         columns: DUMPS,
         source: row,
         rows: 1,
@@ -94,7 +94,7 @@ const SITES: &[Column<[SiteRow]>] = &[
 
 /// The `sites` file of the dump `id`.
 pub fn encode_sites(id: &str, rows: &[SiteRow], threads: usize) -> Result<Vec<u8>, ExportError> {
-    Table {
+    TableRows {
         columns: SITES,
         source: rows,
         rows: rows.len(),
@@ -174,7 +174,7 @@ pub fn encode_retainers(
         .into_iter()
         .map(|node| Retainer::of(graph, retention, &paths, node))
         .collect();
-    Table {
+    TableRows {
         columns: RETAINERS,
         source: rows.as_slice(),
         rows: rows.len(),
@@ -246,7 +246,7 @@ pub fn encode_objects(
         retention,
         sites,
     };
-    Table {
+    TableRows {
         columns: &object_columns(),
         source: &source,
         rows: graph.object_count(),
@@ -272,7 +272,7 @@ pub fn encode_references(
     graph: &HeapGraph,
     threads: usize,
 ) -> Result<Vec<u8>, ExportError> {
-    Table {
+    TableRows {
         columns: REFERENCES,
         source: graph,
         rows: graph.listed_reference_count(),
