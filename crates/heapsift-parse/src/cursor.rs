@@ -270,6 +270,14 @@ impl<'a> Cursor<'a> {
 }
 
 impl Cursor<'_> {
+    /// At a `}`: whether only whitespace follows it to the line's end (it
+    /// closes the record).
+    fn closes_the_line(&mut self) -> bool {
+        self.pos += 1;
+        self.skip_ws();
+        self.at_line_end()
+    }
+
     /// Skips `true`, `false`, `null` or a JSON number; anything else (an
     /// unquoted address, `12abc`, `1.`) is not what Ruby writes.
     fn skip_scalar(&mut self) -> Scan<()> {
@@ -317,11 +325,7 @@ fn tail_is_valid(bytes: &[u8], from: usize, budget: &mut u32) -> bool {
     loop {
         c.skip_ws();
         match c.peek() {
-            Some(b'}') => {
-                c.pos += 1;
-                c.skip_ws();
-                return c.at_line_end();
-            }
+            Some(b'}') => return c.closes_the_line(),
             Some(b',') => c.pos += 1,
             _ => return false,
         }
@@ -358,11 +362,7 @@ fn continues_after_value(rest: &[u8]) -> bool {
             let mut c = Cursor::new(rest);
             c.skip_ws();
             match c.peek() {
-                Some(b'}') => {
-                    c.pos += 1;
-                    c.skip_ws();
-                    return c.at_line_end();
-                }
+                Some(b'}') => return c.closes_the_line(),
                 Some(b',') => {
                     c.pos += 1;
                     c.skip_ws();
