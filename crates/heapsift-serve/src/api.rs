@@ -137,11 +137,17 @@ fn dump_numbered<'a>(served: &'a Served, number: &str) -> Result<&'a LoadedDump,
     Ok(&served.dumps[dump_index(served, number)?])
 }
 
-/// A count parameter (`top`, `lines`), or `default` when absent.
+/// The most rows a count parameter asks for: more than a page shows, and
+/// a bound on what one request costs (`retained?top=1000000000` once took
+/// 46 s and 10 GB to answer).
+const MOST_ROWS: usize = 10_000;
+
+/// A count parameter (`top`, `lines`), or `default` when absent; clamped
+/// to [`MOST_ROWS`].
 fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
     match params.get(name) {
         None => Ok(default),
-        Some(text) => Ok(parse_count(name, text)?),
+        Some(text) => Ok(parse_count(name, text)?.min(MOST_ROWS)),
     }
 }
 

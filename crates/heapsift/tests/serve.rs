@@ -230,6 +230,19 @@ fn bad_requests_get_4xx_with_a_reason() {
         let body: Value = serde_json::from_str(&body).expect("a JSON error");
         assert_eq!(body["error"], reason, "{path}");
     }
+    // An absurd count is clamped: 10,000 rows of the dump's 112,000
+    // objects, answered at once.
+    let started = std::time::Instant::now();
+    let (status, body) =
+        server.request("GET", "/api/dumps/0/retained?by=object&top=1000000000", &[]);
+    assert_eq!(status, 200, "{body}");
+    let rows = serde_json::from_str::<Value>(&body).unwrap()["rows"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(rows, Some(10_000));
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let (status, body) = server.request("GET", "/api/dumps/0/generations/all?lines=-1", &[]);
+    assert_eq!(status, 400, "{body}");
     // Read-only.
     assert_eq!(server.request("POST", "/api/dumps", &[]).0, 405);
     assert_eq!(server.request("DELETE", "/api/dumps/0/summary", &[]).0, 405);
