@@ -9,7 +9,7 @@ use heapsift_scan::{RecordSink, ScanStats};
 use heapsift_store::{OpenedDump, open_dump};
 
 use crate::failure::Failure;
-use crate::scan::scan_opened_with;
+use crate::scan::scan_opened;
 
 /// Reads the dump into a graph and computes its dominator tree.
 pub fn load(dump: &OsStr, threads: usize) -> Result<Heap, Failure> {
@@ -53,7 +53,7 @@ pub fn load_opened<E: RecordSink>(
     // plain file up front spares the columns their step-by-step growth.
     let expected = std::fs::metadata(&dump.name).map_or(0, |meta| meta.len()) / 400;
     let per_sink = (expected as usize / sinks_made) * 11 / 10;
-    let scanned = scan_opened_with(dump, options, bar, || {
+    let scanned = scan_opened(dump, options, bar, || {
         (GraphSink::with_capacity(per_sink, detail), extra())
     })?;
     let (graph_sinks, extras): (Vec<GraphSink>, Vec<E>) = scanned.sinks.into_iter().unzip();

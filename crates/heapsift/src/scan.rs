@@ -28,30 +28,17 @@ where
 {
     let dump = open_dump(arg)?;
     let name = dump.name.clone();
-    let scanned = scan_opened(dump, threads, true, make_sink)?;
+    let scanned = scan_opened(dump, &ReadOptions::with_threads(threads), true, make_sink)?;
     Ok(ScannedDump {
         name,
         sinks: scanned.sinks,
     })
 }
 
-/// Reads an opened dump as [`scan_dump`] does, with a progress bar if
-/// `bar` (and stderr is a terminal).
+/// Reads an opened dump as [`scan_dump`] does, with `options` (threads,
+/// hashing the bytes) and a progress bar if `bar` (and stderr is a
+/// terminal).
 pub fn scan_opened<S, F>(
-    dump: OpenedDump,
-    threads: usize,
-    bar: bool,
-    make_sink: F,
-) -> Result<Scanned<S>, Failure>
-where
-    S: RecordSink,
-    F: Fn() -> S + Sync,
-{
-    scan_opened_with(dump, &ReadOptions::with_threads(threads), bar, make_sink)
-}
-
-/// [`scan_opened`] with the given read options (e.g. hashing the bytes).
-pub fn scan_opened_with<S, F>(
     dump: OpenedDump,
     options: &ReadOptions,
     bar: bool,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use heapsift_input::ReadOptions;
 use heapsift_render::text;
 use heapsift_reports::DumpCounts;
 
@@ -28,8 +29,9 @@ pub fn run(args: &TrendArgs) -> Result<(), Failure> {
     let read = Arc::new(AtomicU64::new(0));
     let bar = Progress::dumps(series.len() as u64, Arc::clone(&read));
     let threads = args.common.threads;
+    let options = ReadOptions::with_threads(threads);
     let counted = read_each(&series, threads, read, |opened| {
-        let scanned = scan_opened(opened, threads, false, || query.sink())?;
+        let scanned = scan_opened(opened, &options, false, || query.sink())?;
         Ok(DumpCounts::from_sinks(scanned.sinks))
     });
     for ((dump, counts), context) in counted.zip(contexts) {
