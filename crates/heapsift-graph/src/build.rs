@@ -1,7 +1,7 @@
 //! Building the graph from a dump's records, read in parallel.
 
 use heapsift_parse::{Record, parse_address};
-use heapsift_scan::{AddressIndex, Locations, PAGE_BITS, RecordSink};
+use heapsift_scan::{AddressIndex, Locations, PAGE_BITS, RecordSink, intern};
 
 use crate::graph::{HeapGraph, NONE, SingletonOf};
 
@@ -52,18 +52,6 @@ pub struct GraphSink {
     roots: Vec<(u32, u16, u64)>,
     root_kind_names: Vec<Box<[u8]>>,
     block: u32,
-}
-
-/// The index of `name` in `names`, added when new: few distinct names
-/// (types, root categories), so a scan beats hashing.
-fn intern(names: &mut Vec<Box<[u8]>>, name: &[u8]) -> usize {
-    match names.iter().position(|n| **n == *name) {
-        Some(i) => i,
-        None => {
-            names.push(name.into());
-            names.len() - 1
-        }
-    }
 }
 
 /// The addresses in the raw content of a `references` array.
@@ -166,13 +154,8 @@ fn resolve_runs(
         for i in first as usize..end as usize {
             let class = index.get(sink.class_addresses[i]);
             out.classes.push(class.unwrap_or(NONE));
-            let start = if i == 0 {
-                0
-            } else {
-                sink.reference_ends[i - 1]
-            } as usize;
             out.edges.extend(
-                sink.references[start..sink.reference_ends[i] as usize]
+                sink.references_of(i)
                     .iter()
                     .filter_map(|&address| index.get(address)),
             );
@@ -188,6 +171,17 @@ fn resolve_runs(
 }
 
 impl GraphSink {
+    /// The addresses the sink's object `i` references, as its record lists
+    /// them.
+    fn references_of(&self, i: usize) -> &[u64] {
+        let start = if i == 0 {
+            0
+        } else {
+            self.reference_ends[i - 1]
+        } as usize;
+        &self.references[start..self.reference_ends[i] as usize]
+    }
+
     /// A sink with room for about `objects` objects, so that its columns
     /// need not grow (and be copied) step by step while reading, keeping
     /// `detail`.
@@ -461,12 +455,7 @@ impl HeapGraph {
         self.generations
             .extend_from_slice(&sink.generations[run.clone()]);
         for (node, i) in (base..).zip(run) {
-            let start = if i == 0 {
-                0
-            } else {
-                sink.reference_ends[i - 1]
-            } as usize;
-            let references = &sink.references[start..sink.reference_ends[i] as usize];
+            let references = sink.references_of(i);
             self.listed_to.extend_from_slice(references);
             self.listed_from
                 .extend(std::iter::repeat_n(node, references.len()));

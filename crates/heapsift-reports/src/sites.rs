@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
 use heapsift_parse::{Record, parse_address};
-use heapsift_scan::{Locations, RecordSink};
+use heapsift_scan::{Locations, RecordSink, intern};
 
 use crate::classes::ClassNames;
 
@@ -37,18 +37,6 @@ pub struct SiteSink {
     class_names: ClassNames,
 }
 
-impl SiteSink {
-    fn kind_number(&mut self, kind: &[u8]) -> u32 {
-        match self.kinds.iter().position(|k| **k == *kind) {
-            Some(index) => index as u32,
-            None => {
-                self.kinds.push(kind.into());
-                (self.kinds.len() - 1) as u32
-            }
-        }
-    }
-}
-
 impl RecordSink for SiteSink {
     fn record(&mut self, record: &Record<'_>) {
         self.class_names.note(record);
@@ -62,7 +50,7 @@ impl RecordSink for SiteSink {
         };
         let key = Key {
             site,
-            kind: self.kind_number(record.kind),
+            kind: intern(&mut self.kinds, record.kind) as u32,
             class: record.class.and_then(parse_address).unwrap_or(0),
             generation: record.generation,
         };

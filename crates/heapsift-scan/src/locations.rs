@@ -156,6 +156,18 @@ impl<V> IndexMut<usize> for Locations<V> {
     }
 }
 
+/// The index of `name` in `names`, added when new: for the few distinct
+/// names of a dump (types, root categories), where a scan beats hashing.
+pub fn intern(names: &mut Vec<Box<[u8]>>, name: &[u8]) -> usize {
+    match names.iter().position(|n| **n == *name) {
+        Some(i) => i,
+        None => {
+            names.push(name.into());
+            names.len() - 1
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Locations;
