@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
-use heapsift_graph::{HeapGraph, PathShape, PathTree, Retention, top_objects};
+use heapsift_graph::{HeapGraph, PathShape, PathTree, RetainedRow, Retention, top_objects};
 use heapsift_reports::SiteRow;
 
 use crate::columns::{Column, TableRows, int32, int64};
@@ -103,16 +103,11 @@ pub fn encode_sites(id: &str, rows: &[SiteRow], threads: usize) -> Result<Vec<u8
     .encode(threads)
 }
 
-/// One row of `retainers`: an object that retains much, and its path.
+/// One row of `retainers`: an object that retains much, as `retained`
+/// shows it, with its address as a number and its path.
 struct Retainer {
     address: u64,
-    kind: String,
-    description: String,
-    class_name: Option<String>,
-    location: Option<String>,
-    retained_bytes: u64,
-    retained_count: u64,
-    own_bytes: u64,
+    row: RetainedRow,
     path: Option<PathShape>,
 }
 
@@ -120,13 +115,7 @@ impl Retainer {
     fn of(graph: &HeapGraph, retention: &Retention, paths: &PathTree, node: u32) -> Self {
         Retainer {
             address: graph.address(node),
-            kind: graph.kind(node).to_owned(),
-            description: graph.describe(node),
-            class_name: graph.class_name(node).map(Cow::into_owned),
-            location: graph.location(node).map(str::to_owned),
-            retained_bytes: retention.retained_bytes[node as usize],
-            retained_count: u64::from(retention.retained_count[node as usize]),
-            own_bytes: graph.own_bytes(node),
+            row: RetainedRow::object(graph, retention, node),
             path: paths.shape(graph, node),
         }
     }
@@ -136,20 +125,24 @@ impl Retainer {
 /// shortest path from the roots (null for those no root reaches).
 const RETAINERS: &[Column<[Retainer]>] = &[
     Column::int64("address", |rows, i| Some(int64(rows[i].address))),
-    Column::text("type", |rows, i| borrowed(&rows[i].kind)),
-    Column::text("description", |rows, i| borrowed(&rows[i].description)),
-    Column::optional_text("class_name", |rows, i| text(rows[i].class_name.as_deref())),
-    Column::optional_text("file", |rows, i| {
-        text(split_site(rows[i].location.as_deref()).0)
+    Column::text("type", |rows, i| text(rows[i].row.kind.as_deref())),
+    Column::text("description", |rows, i| borrowed(&rows[i].row.description)),
+    Column::optional_text("class_name", |rows, i| {
+        text(rows[i].row.class_name.as_deref())
     }),
-    Column::optional_int32("line", |rows, i| split_site(rows[i].location.as_deref()).1),
+    Column::optional_text("file", |rows, i| {
+        text(split_site(rows[i].row.location.as_deref()).0)
+    }),
+    Column::optional_int32("line", |rows, i| {
+        split_site(rows[i].row.location.as_deref()).1
+    }),
     Column::int64("retained_bytes", |rows, i| {
-        Some(int64(rows[i].retained_bytes))
+        Some(int64(rows[i].row.retained_bytes))
     }),
     Column::int64("retained_count", |rows, i| {
-        Some(int64(rows[i].retained_count))
+        Some(int64(rows[i].row.retained_count))
     }),
-    Column::int64("own_bytes", |rows, i| Some(int64(rows[i].own_bytes))),
+    Column::int64("own_bytes", |rows, i| Some(int64(rows[i].row.own_bytes))),
     Column::optional_text("root", |rows, i| {
         text(rows[i].path.as_ref().map(|p| p.root.as_str()))
     }),
