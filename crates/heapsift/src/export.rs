@@ -38,9 +38,11 @@ pub fn run(args: &ExportArgs) -> Result<(), Failure> {
         encode_dump(opened, args, single)
     });
     for ((dump, tables), context) in encoded.zip(contexts) {
-        let tables = tables?;
-        let partition = partition_of(dump, context.as_ref());
-        write_dump(&root, args.force, &partition, tables, context.as_ref())?;
+        let origin = Origin {
+            key: dump.input.to_str().and_then(DumpKey::parse),
+            context: context.as_ref(),
+        };
+        write_dump(&root, args.force, &origin, tables?)?;
     }
     drop(bar);
     Ok(())
@@ -119,31 +121,45 @@ fn encode_dump(opened: OpenedDump, args: &ExportArgs, bar: bool) -> Result<Encod
     })
 }
 
-/// The agent's key in the dump's name (a store's dump, or a file in the
-/// agent's layout), if it has one.
-fn key_of(dump: &SeriesDump) -> Option<DumpKey> {
-    dump.input.to_str().and_then(DumpKey::parse)
-}
-
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|time| time.with_timezone(&Utc))
 }
 
-/// The dump's dyno and time: from the agent's key, else its context
-/// record; unknown for a plain file with neither.
-fn partition_of(dump: &SeriesDump, context: Option<&Context>) -> Partition {
-    let key = key_of(dump);
-    let time = key
-        .as_ref()
-        .map(|key| key.time.as_str())
-        .or_else(|| context.and_then(|c| c.time.as_deref()))
-        .and_then(parse_time);
-    let dyno = key
-        .map(|key| key.dyno)
-        .or_else(|| context.and_then(|c| c.dyno.clone()));
-    Partition { dyno, time }
+/// What is known of where a dump came from: the agent's key in its name
+/// (a store's dump, or a file in the agent's layout) and its context
+/// record, either, both or neither.
+struct Origin<'a> {
+    key: Option<DumpKey>,
+    context: Option<&'a Context>,
+}
+
+impl Origin<'_> {
+    /// The dump's dyno and time: from the key, else the context record;
+    /// unknown for a plain file with neither.
+    fn partition(&self) -> Partition {
+        let time = self
+            .key
+            .as_ref()
+            .map(|key| key.time.as_str())
+            .or_else(|| self.context.and_then(|c| c.time.as_deref()))
+            .and_then(parse_time);
+        let dyno = self
+            .key
+            .as_ref()
+            .map(|key| key.dyno.clone())
+            .or_else(|| self.context.and_then(|c| c.dyno.clone()));
+        Partition { dyno, time }
+    }
+
+    /// The process that wrote the dump, likewise.
+    fn pid(&self) -> Option<u32> {
+        self.key
+            .as_ref()
+            .map(|key| key.pid)
+            .or_else(|| self.context.and_then(|c| c.pid).map(|p| p as u32))
+    }
 }
 
 /// `ruby 3.4.1 (2024-12-25 revision 48d4efcb85) +PRISM [x86_64-linux]`:
@@ -163,11 +179,11 @@ fn ruby_version(description: &str) -> Option<String> {
 fn write_dump(
     root: &Location,
     force: bool,
-    partition: &Partition,
+    origin: &Origin<'_>,
     mut dump: EncodedDump,
-    context: Option<&Context>,
 ) -> Result<(), Failure> {
-    let row = dump_row(&dump, partition, context);
+    let partition = &origin.partition();
+    let row = dump_row(&dump, partition, origin);
     let encoded =
         encode_dumps(&row).map_err(|e| Failure::BadInput(format!("{}: {e}", dump.name)))?;
     dump.files.push((Table::Dumps, encoded));
@@ -197,12 +213,13 @@ fn failed_at(file: &Location, error: StoreError) -> Failure {
 }
 
 /// The dump's row of the `dumps` table.
-fn dump_row(dump: &EncodedDump, partition: &Partition, context: Option<&Context>) -> DumpRow {
+fn dump_row(dump: &EncodedDump, partition: &Partition, origin: &Origin<'_>) -> DumpRow {
+    let context = origin.context;
     DumpRow {
         dump_id: dump.id.clone(),
         name: dump.name.clone(),
         time: partition.time,
-        pid: key_pid(&dump.name).or_else(|| context.and_then(|c| c.pid).map(|p| p as u32)),
+        pid: origin.pid(),
         objects: dump.objects,
         bytes: dump.bytes,
         traced_objects: dump.traced_objects,
@@ -211,8 +228,4 @@ fn dump_row(dump: &EncodedDump, partition: &Partition, context: Option<&Context>
             .and_then(|c| c.ruby_description.as_deref())
             .and_then(ruby_version),
     }
-}
-
-fn key_pid(name: &str) -> Option<u32> {
-    DumpKey::parse(name).map(|key| key.pid)
 }
