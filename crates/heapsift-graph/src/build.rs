@@ -3,7 +3,7 @@
 use heapsift_parse::{Record, parse_address};
 use heapsift_scan::{AddressIndex, Locations, PAGE_BITS, RecordSink, intern};
 
-use crate::graph::{HeapGraph, NONE, SingletonOf};
+use crate::graph::{BlockNodes, HeapGraph, NONE, SingletonOf};
 
 type FastHash = foldhash::fast::RandomState;
 
@@ -343,9 +343,10 @@ impl HeapGraph {
         graph.text_ends.reserve_exact(total);
         let listed = !sinks.is_empty() && sinks.iter().all(|s| s.detail == GraphDetail::AsListed);
         let mut singletons = Vec::new();
-        for &(_, s, first, end) in &runs {
+        for &(block, s, first, end) in &runs {
             let sink = &sinks[s];
             let base = graph.addresses.len() as u32;
+            graph.blocks.push(BlockNodes { block, first: base });
             let lo = sink.singletons.partition_point(|&(i, _)| i < first);
             let hi = sink.singletons.partition_point(|&(i, _)| i < end);
             singletons.extend(

@@ -50,6 +50,19 @@ pub struct HeapGraph {
     pub(crate) listed_to: Vec<u64>,
     /// Each singleton class, with what it belongs to.
     pub(crate) singletons: hashbrown::HashMap<u32, SingletonOf, foldhash::fast::RandomState>,
+    /// The blocks of lines the nodes were read from, in node order: to
+    /// find an object's line again in one block instead of the whole dump.
+    pub(crate) blocks: Vec<BlockNodes>,
+}
+
+/// The nodes read from one block of lines: from `first` up to the next
+/// block's first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockNodes {
+    /// The block's number, as the reading numbered it.
+    pub block: u32,
+    /// Its first node.
+    pub first: u32,
 }
 
 /// What a singleton class belongs to.
@@ -67,6 +80,14 @@ impl HeapGraph {
     /// How many objects the graph has (the super-root not included).
     pub fn object_count(&self) -> usize {
         self.addresses.len()
+    }
+
+    /// The number of the block of lines (as the reading numbered them,
+    /// see `heapsift_input::BlockSpans`) that holds `node`'s record.
+    pub fn block_of(&self, node: u32) -> Option<u32> {
+        let after = self.blocks.partition_point(|b| b.first <= node);
+        let block = self.blocks.get(after.checked_sub(1)?)?;
+        (node < self.super_root()).then_some(block.block)
     }
 
     /// The virtual node above the GC roots.

@@ -206,6 +206,19 @@ impl RetainedReport {
     }
 }
 
+impl RetainedReport {
+    /// The report with only its first `top` rows: the report made with
+    /// `top`, since the rows are in a fixed order (made once with many
+    /// rows, it answers every smaller `top` without walking the heap).
+    pub fn first(&self, top: usize) -> Self {
+        RetainedReport {
+            root: self.root.clone(),
+            rows: self.rows[..top.min(self.rows.len())].to_vec(),
+            ..*self
+        }
+    }
+}
+
 fn object_rows(
     graph: &HeapGraph,
     retention: &Retention,
@@ -316,6 +329,18 @@ impl DominatorLevel {
                 .take(top)
                 .map(|child| RetainedRow::object(graph, retention, child))
                 .collect(),
+        }
+    }
+}
+
+impl DominatorLevel {
+    /// The level with only its first `top` children: the level made with
+    /// `top`, as [`RetainedReport::first`] is.
+    pub fn first(&self, top: usize) -> Self {
+        DominatorLevel {
+            parent: self.parent.clone(),
+            children: self.children[..top.min(self.children.len())].to_vec(),
+            ..*self
         }
     }
 }

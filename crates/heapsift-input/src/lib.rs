@@ -15,5 +15,5 @@ mod digest;
 mod lines;
 mod source;
 
-pub use lines::{LineId, LineSink, ReadOptions, ReadSummary, read_lines};
+pub use lines::{BlockSpans, LineId, LineSink, ReadOptions, ReadSummary, read_lines};
 pub use source::{Compression, Input, InputError, Opened, open, open_reader};

@@ -4,6 +4,7 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -122,6 +123,28 @@ impl Opened {
     /// files), when known; stdin has none.
     pub fn total_bytes(&self) -> Option<u64> {
         self.total
+    }
+
+    /// Reads the (decompressed) bytes `span` of the input again: one block
+    /// of lines of an earlier reading, say, from its
+    /// [`crate::BlockSpans`]. A plain file takes one positional read; a
+    /// compressed stream has no index to seek with, so it is decompressed
+    /// from its start up to the span (and no further).
+    pub fn read_span(self, span: Range<u64>) -> io::Result<Vec<u8>> {
+        let len = usize::try_from(span.end.saturating_sub(span.start))
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "span too long"))?;
+        let mut bytes = vec![0u8; len];
+        match self.body {
+            Body::File { file, .. } => file.read_exact_at(&mut bytes, span.start)?,
+            Body::Stream(mut reader) => {
+                let skipped = io::copy(&mut (&mut reader).take(span.start), &mut io::sink())?;
+                if skipped < span.start {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                reader.read_exact(&mut bytes)?;
+            }
+        }
+        Ok(bytes)
     }
 
     /// A counter of stored bytes consumed so far, for progress bars. It

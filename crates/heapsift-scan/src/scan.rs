@@ -2,7 +2,9 @@
 //! report needs: which lines were skipped or recovered, and whether the input
 //! is a heap dump at all.
 
-use heapsift_input::{InputError, LineId, LineSink, Opened, ReadOptions, ReadSummary, read_lines};
+use heapsift_input::{
+    BlockSpans, InputError, LineId, LineSink, Opened, ReadOptions, ReadSummary, read_lines,
+};
 use heapsift_parse::{LineKind, LineParser, Record};
 
 use crate::units::counted;
@@ -68,6 +70,19 @@ impl LineFinder {
             .into_iter()
             .find_map(|finder| finder.line)
             .map(|line| String::from_utf8_lossy(&line).into_owned())
+    }
+
+    /// The line of the object at `address` among `lines` (one block of a
+    /// dump, read again from its [`Scanned::blocks`] span), as text.
+    pub fn find_in(lines: &[u8], address: u64) -> Option<String> {
+        let mut finder = LineFinder::new(address);
+        let mut parser = LineParser::default();
+        each_line(&mut parser, lines, |kind, record, _| {
+            if matches!(kind, LineKind::Record { .. }) {
+                finder.record(record);
+            }
+        });
+        LineFinder::found(vec![finder])
     }
 }
 
@@ -174,6 +189,8 @@ pub struct Scanned<S> {
     pub sinks: Vec<S>,
     /// Lines skipped, recovered or cut off, for warnings.
     pub stats: ScanStats,
+    /// Where each block of lines lies in the input, to read one again.
+    pub blocks: BlockSpans,
 }
 
 /// What a finished reading tells of itself, whatever else it made: for
@@ -205,6 +222,7 @@ where
     Ok(Scanned {
         sinks: scanners.into_iter().map(|s| s.sink).collect(),
         stats,
+        blocks: summary.blocks,
     })
 }
 
@@ -292,17 +310,33 @@ impl<S: RecordSink> LineSink for Scanner<S> {
     /// end rather than searching for newlines first.
     fn block(&mut self, data: &[u8], block: u32) -> u32 {
         self.sink.block_started(block);
-        let mut line = 0u32;
-        let mut rest = data;
-        let mut record = Record::default();
-        while !rest.is_empty() {
-            let (kind, len) = self.parser.parse_first_line(rest, &mut record);
-            self.counted(kind, &record, LineId { block, line });
-            line += 1;
-            rest = rest.get(len + 1..).unwrap_or_default();
-        }
-        line
+        let mut parser = std::mem::take(&mut self.parser);
+        let lines = each_line(&mut parser, data, |kind, record, line| {
+            self.counted(kind, record, LineId { block, line });
+        });
+        self.parser = parser;
+        lines
     }
+}
+
+/// Parses `data` line by line, letting the parser find each line's end
+/// rather than searching for newlines first; calls `line(kind, record,
+/// index)` for each and returns how many lines there were.
+fn each_line(
+    parser: &mut LineParser,
+    data: &[u8],
+    mut line: impl FnMut(LineKind, &Record<'_>, u32),
+) -> u32 {
+    let mut index = 0u32;
+    let mut rest = data;
+    let mut record = Record::default();
+    while !rest.is_empty() {
+        let (kind, len) = parser.parse_first_line(rest, &mut record);
+        line(kind, &record, index);
+        index += 1;
+        rest = rest.get(len + 1..).unwrap_or_default();
+    }
+    index
 }
 
 /// Each scanner sees its lines in input order, so its first few are the

@@ -4,7 +4,6 @@
 //! defaults, checks and messages are the CLI's.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -14,7 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use heapsift_graph::{DominatorLevel, ObjectDetails, RetainedReport, RootPath};
 use heapsift_query::{
-    DominatorQuery, DumpTime, GenerationArg, GenerationQuery, PathQuery, QueryError, RetainedQuery,
+    DominatorQuery, GenerationArg, GenerationQuery, PathQuery, QueryError, RetainedQuery,
     ShowQuery, SuspectsQuery, TrendBy, TrendQuery, ValueEnum, parse_address_arg, parse_choice,
     parse_count, parse_positive_count,
 };
@@ -23,7 +22,7 @@ use heapsift_suspects::SuspectsReport;
 use serde::Serialize;
 
 use crate::reread::{self, record_line};
-use crate::{LoadedDump, Served};
+use crate::{LoadedDump, MOST_ROWS, Served};
 
 /// A failed request: its status and a one-line reason, sent as
 /// `{"error": "..."}`.
@@ -137,11 +136,6 @@ fn dump_numbered<'a>(served: &'a Served, number: &str) -> Result<&'a LoadedDump,
     Ok(&served.dumps[dump_index(served, number)?])
 }
 
-/// The most rows a count parameter asks for: more than a page shows, and
-/// a bound on what one request costs (`retained?top=1000000000` once took
-/// 46 s and 10 GB to answer).
-const MOST_ROWS: usize = 10_000;
-
 /// A count parameter (`top`, `lines`), or `default` when absent; clamped
 /// to [`MOST_ROWS`].
 fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
@@ -208,6 +202,10 @@ async fn retained(
             top: number(&params, "top", RetainedQuery::DEFAULT_TOP)?,
             root: address(&params, "root")?,
         };
+        if query.root.is_none() {
+            let whole = dump.whole_heap.retained(query.by.into());
+            return Ok(Json(whole.first(query.top)));
+        }
         Ok(Json(query.run(&dump.heap)?))
     })
     .await
@@ -224,6 +222,9 @@ async fn dominators(
             of: address(&params, "of")?,
             top: number(&params, "top", DominatorQuery::DEFAULT_TOP)?,
         };
+        if query.of.is_none() {
+            return Ok(Json(dump.whole_heap.dominators.first(query.top)));
+        }
         Ok(Json(query.run(&dump.heap)?))
     })
     .await
@@ -238,9 +239,8 @@ async fn object(
         let query = ShowQuery {
             address: parse_address_arg(&address).map_err(ApiError::BadRequest)?,
         };
-        // Checked before the long reading of the dump.
-        dump.heap.object_at(query.address)?;
-        let record = record_line(dump, query.address, served.threads);
+        let node = dump.heap.object_at(query.address)?;
+        let record = record_line(dump, node, query.address);
         Ok(Json(query.run(&dump.heap, record)?))
     })
     .await
@@ -267,31 +267,11 @@ async fn suspects(
             None => SuspectsQuery::DEFAULT_TOP,
             Some(text) => parse_positive_count("top", text)?,
         };
-        let mut report = served
-            .suspects
-            .get_or_init(|| all_suspects(&served))
-            .clone();
+        let mut report = served.suspects.clone();
         report.suspects.truncate(top);
         Ok(Json(report))
     })
     .await
-}
-
-/// The suspects of the loaded dumps as a series, in the order given, all
-/// of them: made once, cut per request (cutting keeps the ranks).
-fn all_suspects(served: &Served) -> SuspectsReport {
-    let dumps: Vec<DumpTime> = served
-        .dumps
-        .iter()
-        .map(|dump| DumpTime {
-            name: dump.name.clone(),
-            time: dump.time.clone(),
-        })
-        .collect();
-    let query = SuspectsQuery { top: usize::MAX };
-    query
-        .run(&dumps, |i| Ok::<_, Infallible>(&served.dumps[i].heap))
-        .unwrap_or_else(|never| match never {})
 }
 
 async fn trend(State(served): State<Arc<Served>>, Query(params): Params) -> Answer<TrendReport> {

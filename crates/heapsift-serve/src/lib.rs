@@ -3,8 +3,12 @@
 //! The binary reads each dump once into a [`LoadedDump`] (its graph and
 //! dominator tree, every generation report, its trend counts and its
 //! objects' identities); this crate answers the page's requests from them
-//! with the queries of `heapsift-query`, as the CLI does. An object's line
-//! and a diff's AFTER are read from the dump again: lines are not kept. The page
+//! with the queries of `heapsift-query`, as the CLI does. Reports that are
+//! the same for every request (retained sizes over the whole heap, the
+//! top of the dominator tree, the suspects) are made before the server
+//! says it is ready, and each request gets their first rows. Lines are not
+//! kept: an object's line is read again from the one block of the dump
+//! that holds it, and a diff's AFTER from the whole dump. The page
 //! (`assets/`) is embedded in the binary: nothing is fetched from anywhere,
 //! and nothing is sent anywhere. The JSON under `/api/` has the shapes of
 //! the CLI's `--format json`, built by the same report code.
@@ -21,13 +25,17 @@ mod guard;
 mod reread;
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
+use heapsift_graph::{DominatorLevel, Grouping, RetainedReport};
+use heapsift_input::BlockSpans;
 use heapsift_parse::Record;
-use heapsift_query::Heap;
-use heapsift_query::InfoQuery;
+use heapsift_query::{
+    DominatorQuery, DumpTime, Heap, InfoQuery, RetainedBy, RetainedQuery, SuspectsQuery,
+};
 use heapsift_reports::{
     DiffReport, DumpCounts, EveryGenerationSink, GenerationReports, GenerationSummary, Identities,
     IdentitySink, InfoReport, InfoSink, SummarySink, TrendGrouping, TrendSink,
@@ -41,6 +49,12 @@ pub use guard::{check_address, new_token};
 /// Rows kept per table of each generation report: the pages ask for 200
 /// at most, and the API cuts any `lines` to this.
 pub const KEPT_LINES: usize = 1000;
+
+/// The most rows a count parameter asks for: more than a page shows, and
+/// a bound on what one request costs (`retained?top=1000000000` once took
+/// 46 s and 10 GB to answer); the reports made before serving keep this
+/// many.
+pub(crate) const MOST_ROWS: usize = 10_000;
 
 /// One dump, read once, with everything the pages ask of it.
 #[derive(Debug)]
@@ -60,12 +74,63 @@ pub struct LoadedDump {
     /// The heap graph and its dominator tree, for retention, paths and
     /// objects.
     pub heap: Heap,
+    /// The reports on its whole heap, made once.
+    pub whole_heap: WholeHeap,
+    /// Where each block of its lines lies, to read an object's line again.
+    pub blocks: BlockSpans,
     /// Objects per type and site, for the trend across dumps.
     pub trend_by_location: DumpCounts,
     /// Objects per type and class, for the trend across dumps.
     pub trend_by_class: DumpCounts,
     /// Its objects' identities, for diffs with the other dumps.
     pub identities: Identities,
+}
+
+/// The reports on a whole heap that are the same for every request, with
+/// [`MOST_ROWS`] rows each: a request takes its first rows.
+#[derive(Debug)]
+pub struct WholeHeap {
+    /// `retained --by object`.
+    pub by_object: RetainedReport,
+    /// `retained --by class`.
+    pub by_class: RetainedReport,
+    /// `retained --by location`.
+    pub by_location: RetainedReport,
+    /// The top of the dominator tree: what the GC roots hold.
+    pub dominators: DominatorLevel,
+}
+
+impl WholeHeap {
+    /// The reports on `heap`, made with the queries of the CLI.
+    fn new(heap: &Heap) -> Self {
+        let retained = |by| {
+            let query = RetainedQuery {
+                by,
+                top: MOST_ROWS,
+                root: None,
+            };
+            query.run(heap).expect("the whole heap has no root to miss")
+        };
+        let dominators = DominatorQuery {
+            of: None,
+            top: MOST_ROWS,
+        };
+        WholeHeap {
+            by_object: retained(RetainedBy::Object),
+            by_class: retained(RetainedBy::Class),
+            by_location: retained(RetainedBy::Location),
+            dominators: dominators.run(heap).expect("the roots are always there"),
+        }
+    }
+
+    /// The retained report grouped `by`.
+    pub(crate) fn retained(&self, by: Grouping) -> &RetainedReport {
+        match by {
+            Grouping::Object => &self.by_object,
+            Grouping::Class => &self.by_class,
+            Grouping::Location => &self.by_location,
+        }
+    }
 }
 
 /// What one reading thread collects for the pages, beside the heap graph.
@@ -117,6 +182,8 @@ impl RecordSink for PageSinks {
 pub struct DumpSource {
     /// What to read it again from (a path or an `s3://` URL).
     pub input: OsString,
+    /// Where each block of its lines lies (what its reading found).
+    pub blocks: BlockSpans,
     /// When it was taken, if known (`YYYY-MM-DDTHH:MM:SS.sssZ`).
     pub time: Option<String>,
     /// Where its context record was looked for (`None`: nowhere).
@@ -131,6 +198,7 @@ impl LoadedDump {
     pub fn new(source: DumpSource, heap: Heap, sinks: Vec<PageSinks>) -> Self {
         let DumpSource {
             input,
+            blocks,
             time,
             context_url,
             context,
@@ -157,7 +225,9 @@ impl LoadedDump {
             time,
             summary: GenerationSummary::from_sinks(summaries),
             generations: GenerationReports::from_sinks(generations, KEPT_LINES),
+            whole_heap: WholeHeap::new(&heap),
             heap,
+            blocks,
             trend_by_location: DumpCounts::from_sinks(by_location),
             trend_by_class: DumpCounts::from_sinks(by_class),
             identities: Identities::from_sinks(identities),
@@ -175,8 +245,8 @@ pub struct Served {
     token: Option<String>,
     /// Diffs made so far: each reads a dump again, so it is made once.
     diffs: Mutex<HashMap<DiffKey, DiffReport>>,
-    /// The suspects report with every suspect, made on the first request.
-    suspects: OnceLock<SuspectsReport>,
+    /// The suspects report with every suspect.
+    suspects: SuspectsReport,
 }
 
 /// The dumps of a diff, by number: before, after, retained.
@@ -187,13 +257,29 @@ impl Served {
     /// page needs what was not kept, behind `token` if given.
     pub fn new(dumps: Vec<LoadedDump>, threads: usize, token: Option<String>) -> Self {
         Served {
+            suspects: all_suspects(&dumps),
             dumps,
             threads,
             token,
             diffs: Mutex::new(HashMap::new()),
-            suspects: OnceLock::new(),
         }
     }
+}
+
+/// The suspects of the loaded dumps as a series, in the order given, all
+/// of them: made once, cut per request (cutting keeps the ranks).
+fn all_suspects(loaded: &[LoadedDump]) -> SuspectsReport {
+    let dumps: Vec<DumpTime> = loaded
+        .iter()
+        .map(|dump| DumpTime {
+            name: dump.name.clone(),
+            time: dump.time.clone(),
+        })
+        .collect();
+    let query = SuspectsQuery { top: usize::MAX };
+    query
+        .run(&dumps, |i| Ok::<_, Infallible>(&loaded[i].heap))
+        .unwrap_or_else(|never| match never {})
 }
 
 /// Serves the UI on `listener` until the process ends.

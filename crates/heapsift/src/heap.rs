@@ -3,7 +3,7 @@
 use std::ffi::OsStr;
 
 use heapsift_graph::{GraphDetail, GraphSink, HeapGraph};
-use heapsift_input::ReadOptions;
+use heapsift_input::{BlockSpans, ReadOptions};
 use heapsift_query::Heap;
 use heapsift_scan::{RecordSink, ScanStats};
 use heapsift_store::{OpenedDump, open_dump};
@@ -13,7 +13,7 @@ use crate::scan::scan_opened;
 
 /// Reads the dump into a graph and computes its dominator tree.
 pub fn load(dump: &OsStr, threads: usize) -> Result<Heap, Failure> {
-    Ok(load_with(dump, threads, || ())?.0)
+    Ok(load_with(dump, threads, || ())?.heap)
 }
 
 /// [`load`], feeding the records to sinks made by `extra` in the same
@@ -22,11 +22,10 @@ pub fn load_with<E: RecordSink>(
     dump: &OsStr,
     threads: usize,
     extra: impl Fn() -> E + Sync,
-) -> Result<(Heap, Vec<E>), Failure> {
+) -> Result<Loaded<E>, Failure> {
     let opened = open_dump(dump)?;
     let options = ReadOptions::with_threads(threads);
-    let loaded = load_opened(opened, &options, true, GraphDetail::Reports, extra)?;
-    Ok((loaded.heap, loaded.extras))
+    load_opened(opened, &options, true, GraphDetail::Reports, extra)
 }
 
 /// A dump read into its heap, with what else was gathered in the pass.
@@ -37,6 +36,8 @@ pub struct Loaded<E> {
     pub extras: Vec<E>,
     /// What reading found besides the records (the digest, if asked).
     pub stats: ScanStats,
+    /// Where each block of lines lies in the dump, to read one again.
+    pub blocks: BlockSpans,
 }
 
 /// [`load_with`] over an opened dump, read with `options`, with a progress
@@ -61,5 +62,6 @@ pub fn load_opened<E: RecordSink>(
         heap: Heap::new(HeapGraph::from_sinks(graph_sinks)),
         extras,
         stats: scanned.stats,
+        blocks: scanned.blocks,
     })
 }

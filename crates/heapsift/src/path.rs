@@ -21,9 +21,9 @@ pub fn run_path(args: &PathArgs) -> Result<(), Failure> {
 
 pub fn run_show(args: &ObjectArgs) -> Result<(), Failure> {
     let query = args.query();
-    let (heap, finders) = load_with(&args.dump, args.common.threads, || {
+    let loaded = load_with(&args.dump, args.common.threads, || {
         LineFinder::new(query.address)
     })?;
-    let details = query.run(&heap, LineFinder::found(finders))?;
+    let details = query.run(&loaded.heap, LineFinder::found(loaded.extras))?;
     print(args.common.format, &details, retention::object_details)
 }

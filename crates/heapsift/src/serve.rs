@@ -54,14 +54,15 @@ fn load(
     context: Option<Context>,
     threads: usize,
 ) -> Result<LoadedDump, Failure> {
-    let (heap, sinks) = load_with(&dump.input, threads, PageSinks::default)?;
+    let loaded = load_with(&dump.input, threads, PageSinks::default)?;
     let source = DumpSource {
         input: dump.input.clone(),
+        blocks: loaded.blocks,
         time: dump.known_time(),
         context_url: dump.context.as_ref().map(ToString::to_string),
         context,
     };
-    Ok(LoadedDump::new(source, heap, sinks))
+    Ok(LoadedDump::new(source, loaded.heap, loaded.extras))
 }
 
 /// Opens `url` in the desktop's browser; says so when it can't.

@@ -187,6 +187,47 @@ fn the_api_answers_with_the_clis_json() {
 }
 
 #[test]
+fn an_objects_page_shows_its_own_line_from_any_block_of_any_input() {
+    // rails-small/3 is 34 MB, nine blocks of lines: objects from its
+    // first, middle and last, read from the gzip fixture, a plain copy and
+    // a zstd copy.
+    let mut text = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(rails(3)).unwrap())
+        .read_to_end(&mut text)
+        .unwrap();
+    let dir = scratch("serve-lines");
+    let plain = dir.join("3.dump");
+    std::fs::write(&plain, &text).unwrap();
+    let zstd = dir.join("3.dump.zst");
+    std::fs::write(&zstd, zstd::encode_all(&text[..], 1).unwrap()).unwrap();
+    let server = Server::start(&[
+        &rails(3),
+        plain.to_str().unwrap(),
+        zstd.to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    let objects: Vec<(&str, String)> = std::str::from_utf8(&text)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let record: Value = serde_json::from_str(line).ok()?;
+            let address = record["address"].as_str()?.to_owned();
+            (record["type"] != "SHAPE").then_some((line, address))
+        })
+        .collect();
+    let last = objects.len() - 1;
+    for i in [0, 1, last / 3, last / 2, last * 2 / 3, last - 1, last] {
+        let (line, address) = &objects[i];
+        for dump in 0..3 {
+            let page = server.json(&format!("/api/dumps/{dump}/objects/{address}"));
+            assert_eq!(page["record"], *line, "dump {dump}, object {i}");
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn bad_requests_get_4xx_with_a_reason() {
     let server = Server::start(&[&rails(3), "--addr", "127.0.0.1:0"]);
     for (path, status, reason) in [
