@@ -286,7 +286,13 @@ fn all_suspects(loaded: &[LoadedDump]) -> SuspectsReport {
 pub fn serve(listener: std::net::TcpListener, served: Served) -> std::io::Result<()> {
     let address: SocketAddr = listener.local_addr()?;
     listener.set_nonblocking(true)?;
+    // Reports run on blocking threads, one per core: more would not answer
+    // sooner (they are CPU-bound), but each would hold its own scratch
+    // memory and allocator arena (with 512, the default, 32 clients left
+    // the server 35 % bigger after a 30 s load test; with one per core, 1 %).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(cores)
         .enable_all()
         .build()?;
     runtime.block_on(async move {

@@ -34,13 +34,20 @@ pub(crate) fn record_line(dump: &LoadedDump, node: u32, address: u64) -> Option<
 /// against the identities kept of BEFORE and RETAINED, by the code behind
 /// `heapsift diff`, once for each choice of dumps.
 pub(crate) fn diff(served: &Served, key: DiffKey) -> Result<DiffReport, QueryError> {
-    let made = served
-        .diffs
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-        .cloned();
-    if let Some(report) = made {
+    let made = || {
+        served
+            .diffs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned()
+    };
+    if let Some(report) = made() {
+        return Ok(report);
+    }
+    let _one_at_a_time = REREADS.lock().unwrap_or_else(PoisonError::into_inner);
+    // Requests for the same diff wait here while the first one makes it.
+    if let Some(report) = made() {
         return Ok(report);
     }
     let (before, after, retained) = key;
@@ -49,10 +56,7 @@ pub(crate) fn diff(served: &Served, key: DiffKey) -> Result<DiffReport, QueryErr
         after: &served.dumps[after],
         retained: retained.map(|r| &served.dumps[r]),
     };
-    let report = {
-        let _one_at_a_time = REREADS.lock().unwrap_or_else(PoisonError::into_inner);
-        diff_against(&query, served.threads)?
-    };
+    let report = diff_against(&query, served.threads)?;
     served
         .diffs
         .lock()
