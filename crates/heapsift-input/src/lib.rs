@@ -12,8 +12,10 @@
 //! line may be of any length.
 
 mod digest;
+mod gzip;
 mod lines;
 mod source;
 
+pub use gzip::GzipIndex;
 pub use lines::{BlockSpans, LineId, LineSink, ReadOptions, ReadSummary, read_lines};
 pub use source::{Compression, Input, InputError, Opened, open, open_reader};

@@ -10,12 +10,13 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use crate::digest::{BlockDigest, BlockHashing};
+use crate::gzip::GzipIndex;
 use crate::source::{Body, InputError, Opened};
 
 /// Where a line sits: its block and its index within that block. Turn it
@@ -167,6 +168,7 @@ where
     let workers = options.worker_count().max(1);
     let block_size = options.block_size.max(1);
     let consumed = input.consumed();
+    let gzip_index = input.gzip.as_ref().map(|gzip| Arc::clone(&gzip.index));
     let (sinks, mut summary) = match input.body {
         Body::File { file, len } => {
             let hashing = options
@@ -191,6 +193,10 @@ where
         }
     };
     summary.finish();
+    if let Some(index) = gzip_index {
+        let mut index = index.lock().unwrap_or_else(PoisonError::into_inner);
+        summary.blocks.gzip = Some(Arc::new(std::mem::take(&mut *index)));
+    }
     if summary.bytes == 0 {
         return Err(match summary.stopped_by.take() {
             Some(err) => InputError::Unreadable(err),
@@ -201,11 +207,13 @@ where
 }
 
 /// Where each block of a reading lies in the (decompressed) input, by
-/// block number (as [`LineSink::block`] and [`LineId`] number them): what
-/// it takes to read one block's lines again, and only those.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// block number (as [`LineSink::block`] and [`LineId`] number them), and
+/// for a gzip file the seek index the reading made: what it takes to read
+/// one block's lines again, and only those ([`crate::Opened::read_block`]).
+#[derive(Debug, Clone, Default)]
 pub struct BlockSpans {
     spans: Vec<Range<u64>>,
+    gzip: Option<Arc<GzipIndex>>,
 }
 
 impl BlockSpans {
@@ -214,6 +222,11 @@ impl BlockSpans {
     /// the reading did not have.
     pub fn get(&self, block: u32) -> Option<Range<u64>> {
         self.spans.get(block as usize).cloned()
+    }
+
+    /// The seek index of a gzip file, made while reading it.
+    pub fn gzip_index(&self) -> Option<&GzipIndex> {
+        self.gzip.as_deref()
     }
 }
 
@@ -812,8 +825,10 @@ mod tests {
                     read_lines(crate::open(&input).unwrap(), &options, KeepBlocks::default)
                         .unwrap();
                 for (block, data) in sinks.into_iter().flat_map(|sink| sink.0) {
-                    let span = summary.blocks.get(block).expect("every block has a span");
-                    let again = crate::open(&input).unwrap().read_span(span).unwrap();
+                    let again = crate::open(&input)
+                        .unwrap()
+                        .read_block(&summary.blocks, block)
+                        .unwrap();
                     assert_eq!(
                         again, data,
                         "block {block} of {block_size}, stream {stream}"

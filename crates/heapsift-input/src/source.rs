@@ -4,11 +4,13 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::gzip::{GzipDecoder, Recording, SharedIndex};
+use crate::lines::BlockSpans;
 
 /// Where a dump comes from, as the user named it on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +99,15 @@ pub struct Opened {
     compression: Compression,
     total: Option<u64>,
     consumed: Arc<AtomicU64>,
+    /// A gzip file's own handle and the seek index its reading makes.
+    pub(crate) gzip: Option<GzipFile>,
+}
+
+/// A gzip file opened by path: what it takes to read spans of it again.
+pub(crate) struct GzipFile {
+    file: File,
+    /// Filled in while the body is read from the start.
+    pub(crate) index: SharedIndex,
 }
 
 pub(crate) enum Body {
@@ -125,14 +136,21 @@ impl Opened {
         self.total
     }
 
-    /// Reads the (decompressed) bytes `span` of the input again: one block
-    /// of lines of an earlier reading, say, from its
-    /// [`crate::BlockSpans`]. A plain file takes one positional read; a
-    /// compressed stream has no index to seek with, so it is decompressed
-    /// from its start up to the span (and no further).
-    pub fn read_span(self, span: Range<u64>) -> io::Result<Vec<u8>> {
-        let len = usize::try_from(span.end.saturating_sub(span.start))
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "span too long"))?;
+    /// Reads the lines of block `block` of an earlier reading of this
+    /// input again, from where that reading found them (`blocks`). A plain
+    /// file takes one positional read; a gzip file is decompressed from the
+    /// last checkpoint of the reading's seek index before the block (at
+    /// most 4 MB before it); other streams (zstd, S3 objects) have no
+    /// index, so they are decompressed from their start up to the block.
+    pub fn read_block(self, blocks: &BlockSpans, block: u32) -> io::Result<Vec<u8>> {
+        let span = blocks
+            .get(block)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such block"))?;
+        if let (Some(gzip), Some(index)) = (&self.gzip, blocks.gzip_index()) {
+            return index.read_span(&gzip.file, span);
+        }
+        let len = usize::try_from(span.end - span.start)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "block too long"))?;
         let mut bytes = vec![0u8; len];
         match self.body {
             Body::File { file, .. } => file.read_exact_at(&mut bytes, span.start)?,
@@ -165,6 +183,7 @@ pub fn open(input: &Input) -> Result<Opened, InputError> {
         inner,
         consumed: Arc::clone(&consumed),
     };
+    let mut gzip = None;
     let (body, compression, total) = match input {
         Input::Path(path) => {
             let file = File::open(path).map_err(InputError::from_open)?;
@@ -186,10 +205,16 @@ pub fn open(input: &Input) -> Result<Opened, InputError> {
                 let body = if compression == Compression::None {
                     Body::File { file, len }
                 } else {
-                    stream_body(
-                        BufReader::with_capacity(1 << 20, counted(Box::new(file))),
-                        compression,
-                    )
+                    let reader = BufReader::with_capacity(1 << 20, counted(Box::new(file)));
+                    if compression == Compression::Gzip {
+                        let index = SharedIndex::default();
+                        let file = File::open(path).map_err(InputError::Unreadable)?;
+                        let body = gzip_body(reader, Some(Recording::into(index.clone())));
+                        gzip = Some(GzipFile { file, index });
+                        body
+                    } else {
+                        stream_body(reader, compression)
+                    }
                 };
                 (body, compression, Some(len))
             }
@@ -204,6 +229,7 @@ pub fn open(input: &Input) -> Result<Opened, InputError> {
         compression,
         total,
         consumed,
+        gzip,
     })
 }
 
@@ -221,6 +247,7 @@ pub fn open_reader(reader: Box<dyn Read + Send>, total: Option<u64>) -> Result<O
         compression,
         total,
         consumed,
+        gzip: None,
     })
 }
 
@@ -253,11 +280,19 @@ fn read_head(file: &File, head: &mut [u8]) -> io::Result<usize> {
 fn stream_body(reader: BufReader<CountingReader>, compression: Compression) -> Body {
     match compression {
         Compression::None => Body::Stream(Box::new(reader)),
-        Compression::Gzip => Body::Stream(Box::new(flate2::bufread::MultiGzDecoder::new(reader))),
+        Compression::Gzip => gzip_body(reader, None),
         Compression::Zstd => match zstd::stream::read::Decoder::with_buffer(reader) {
             Ok(decoder) => Body::Stream(Box::new(decoder)),
             Err(err) => Body::Stream(Box::new(FailingReader(Some(err)))),
         },
+    }
+}
+
+/// A gzip stream's body, making a seek index if `recording`.
+fn gzip_body(reader: BufReader<CountingReader>, recording: Option<Recording>) -> Body {
+    match GzipDecoder::new(reader, recording) {
+        Ok(decoder) => Body::Stream(Box::new(decoder)),
+        Err(err) => Body::Stream(Box::new(FailingReader(Some(err)))),
     }
 }
 

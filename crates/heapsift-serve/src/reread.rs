@@ -1,10 +1,9 @@
 //! What the pages need from a dump that is not kept after loading it: an
 //! object's line, and a diff's AFTER records. An object's line is read
-//! again from the one block of lines that holds it (4 MB: a few
-//! milliseconds from a plain file; a compressed dump is decompressed from
-//! its start up to that block). A diff reads AFTER whole, as the CLI
-//! does. Readings of compressed dumps and diffs go one at a time (each
-//! keeps a core, or every core, busy).
+//! again from the one block of lines that holds it (4 MB: 20 ms from a
+//! plain file, 20–40 ms from a gzip file's checkpoint; see
+//! `heapsift_input::Opened::read_block`). A diff reads AFTER whole, as the
+//! CLI does, one diff at a time (each keeps every core busy).
 
 use std::sync::{Mutex, PoisonError};
 
@@ -16,17 +15,15 @@ use heapsift_store::open_dump;
 
 use crate::{DiffKey, LoadedDump, Served};
 
-/// Held while a dump is read again.
+/// Held while a diff reads a dump again.
 static REREADS: Mutex<()> = Mutex::new(());
 
 /// The dump's line for the object `node` (at `address`), if it can be
 /// read again.
 pub(crate) fn record_line(dump: &LoadedDump, node: u32, address: u64) -> Option<String> {
-    let span = dump.blocks.get(dump.heap.graph.block_of(node)?)?;
+    let block = dump.heap.graph.block_of(node)?;
     let opened = open_dump(&dump.input).ok()?;
-    let _one_at_a_time = (!opened.input.reads_in_parallel())
-        .then(|| REREADS.lock().unwrap_or_else(PoisonError::into_inner));
-    let lines = opened.input.read_span(span).ok()?;
+    let lines = opened.input.read_block(&dump.blocks, block).ok()?;
     LineFinder::find_in(&lines, address)
 }
 
