@@ -4,7 +4,8 @@
 //! missing objects and cycles, blank lines), run through every command
 //! that reads dumps. Each must end within its time limit with exit 0, 1
 //! or 2, print only `heapsift: ` lines on stderr, at most one of each kind,
-//! and `read` must count every record whose line came through intact.
+//! and `read` must count every record whose line came through intact. A
+//! gzipped copy, cut or with a byte changed, goes through the gzip reader.
 //!
 //! It runs for `HEAPSIFT_FUZZ_SECONDS` (default 40) from the seed in
 //! `HEAPSIFT_FUZZ_SEED` (default: the clock), and prints the seed. A
@@ -284,6 +285,10 @@ fn one_case(seed: u64, all: &[Vec<u8>], dir: &Path) -> Result<(), String> {
     for args in &commands {
         check(args)?;
     }
+    // The gzip reader, on a compressed stream cut or with a byte flipped.
+    let gzipped = dir.join("damaged.dump.gz");
+    std::fs::write(&gzipped, damaged_gzip(&damaged, &mut random)).expect("gzip written");
+    check(&["read", path_str(&gzipped), "all"])?;
     let report = check(&["read", d, "--format", "json"])?;
     if report.code == Some(0) {
         let json: serde_json::Value =
@@ -307,6 +312,21 @@ fn one_case(seed: u64, all: &[Vec<u8>], dir: &Path) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The file at `path` gzipped, then cut short or with one byte changed.
+fn damaged_gzip(path: &Path, random: &mut Random) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&std::fs::read(path).expect("sample"))
+        .expect("gzip");
+    let mut bytes = gz.finish().expect("gzip");
+    let at = random.below(bytes.len());
+    if random.below(2) == 0 {
+        bytes.truncate(at);
+    } else {
+        bytes[at] ^= 1 << random.below(8);
+    }
+    bytes
 }
 
 fn path_str(p: &Path) -> &str {
