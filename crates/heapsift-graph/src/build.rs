@@ -143,15 +143,11 @@ struct Resolved {
     edge_ends: Vec<u32>,
 }
 
-fn resolve_runs(
-    sinks: &[GraphSink],
-    runs: &[(u32, usize, u32, u32)],
-    index: &NodeIndex,
-) -> Resolved {
+fn resolve_runs(sinks: &[GraphSink], runs: &[Run], index: &NodeIndex) -> Resolved {
     let mut out = Resolved::default();
-    for &(_, s, first, end) in runs {
-        let sink = &sinks[s];
-        for i in first as usize..end as usize {
+    for run in runs {
+        let sink = &sinks[run.sink];
+        for i in run.objects() {
             let class = index.get(sink.class_addresses[i]);
             out.classes.push(class.unwrap_or(NONE));
             out.edges.extend(
@@ -295,26 +291,71 @@ impl RecordSink for GraphSink {
     }
 }
 
+/// The objects one sink read from one block: `first..end` of its columns.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    block: u32,
+    sink: usize,
+    first: u32,
+    end: u32,
+}
+
+impl Run {
+    fn objects(&self) -> std::ops::Range<usize> {
+        self.first as usize..self.end as usize
+    }
+}
+
+/// Every block's objects, in block order (the dump's).
+fn runs_of(sinks: &[GraphSink]) -> Vec<Run> {
+    let mut runs = Vec::new();
+    for (s, sink) in sinks.iter().enumerate() {
+        for (i, &(block, first)) in sink.blocks.iter().enumerate() {
+            let end = sink
+                .blocks
+                .get(i + 1)
+                .map_or(sink.addresses.len() as u32, |&(_, next)| next);
+            if end > first {
+                runs.push(Run {
+                    block,
+                    sink: s,
+                    first,
+                    end,
+                });
+            }
+        }
+    }
+    runs.sort_unstable_by_key(|run| run.block);
+    runs
+}
+
+/// One column of every sink, in the dump's order, each value passed
+/// through `map(sink, value)`; each sink's copy is freed once gathered, so
+/// that the graph grows as the sinks shrink and the two never both hold
+/// every column.
+fn gather<T: Copy, U>(
+    sinks: &mut [GraphSink],
+    runs: &[Run],
+    column: impl Fn(&mut GraphSink) -> &mut Vec<T>,
+    map: impl Fn(usize, T) -> U,
+) -> Vec<U> {
+    let total = runs.iter().map(|run| run.objects().len()).sum();
+    let mut gathered = Vec::with_capacity(total);
+    for run in runs {
+        let values = &column(&mut sinks[run.sink])[run.objects()];
+        gathered.extend(values.iter().map(|&value| map(run.sink, value)));
+    }
+    for sink in sinks {
+        *column(sink) = Vec::new();
+    }
+    gathered
+}
+
 impl HeapGraph {
     /// Puts the sinks' objects back in the dump's order, numbers them, and
     /// resolves classes and references to node ids.
     pub fn from_sinks(mut sinks: Vec<GraphSink>) -> HeapGraph {
-        // Every block's objects, in block order: (sink, first, end).
-        let mut runs: Vec<(u32, usize, u32, u32)> = Vec::new();
-        for (s, sink) in sinks.iter().enumerate() {
-            for (i, &(block, first)) in sink.blocks.iter().enumerate() {
-                let end = sink
-                    .blocks
-                    .get(i + 1)
-                    .map_or(sink.addresses.len() as u32, |&(_, next)| next);
-                if end > first {
-                    runs.push((block, s, first, end));
-                }
-            }
-        }
-        runs.sort_unstable_by_key(|&(block, ..)| block);
-        let total: usize = sinks.iter().map(|s| s.addresses.len()).sum();
-
+        let runs = runs_of(&sinks);
         let mut graph = HeapGraph::default();
         let mut locations = Locations::<()>::default();
         let mut kind_names: Vec<Box<[u8]>> = Vec::new();
@@ -335,46 +376,50 @@ impl HeapGraph {
             .map(|name| String::from_utf8_lossy(name).into_owned())
             .collect();
 
-        graph.addresses.reserve_exact(total);
-        graph.kinds.reserve_exact(total);
-        graph.own_bytes.reserve_exact(total);
-        graph.sites.reserve_exact(total);
-        graph.lengths.reserve_exact(total);
-        graph.text_ends.reserve_exact(total);
-        let listed = !sinks.is_empty() && sinks.iter().all(|s| s.detail == GraphDetail::AsListed);
+        let mut base = 0u32;
         let mut singletons = Vec::new();
-        for &(block, s, first, end) in &runs {
-            let sink = &sinks[s];
-            let base = graph.addresses.len() as u32;
-            graph.blocks.push(BlockNodes { block, first: base });
-            let lo = sink.singletons.partition_point(|&(i, _)| i < first);
-            let hi = sink.singletons.partition_point(|&(i, _)| i < end);
+        for run in &runs {
+            let sink = &sinks[run.sink];
+            graph.blocks.push(BlockNodes {
+                block: run.block,
+                first: base,
+            });
+            let lo = sink.singletons.partition_point(|&(i, _)| i < run.first);
+            let hi = sink.singletons.partition_point(|&(i, _)| i < run.end);
             singletons.extend(
                 sink.singletons[lo..hi]
                     .iter()
-                    .map(|&(i, superclass)| (base + (i - first), superclass)),
+                    .map(|&(i, superclass)| (base + (i - run.first), superclass)),
             );
-            for i in first as usize..end as usize {
-                graph.addresses.push(sink.addresses[i]);
-                graph.kinds.push(kind_maps[s][sink.kinds[i] as usize]);
-                graph.own_bytes.push(sink.own_bytes[i]);
-                let site = sink.sites[i];
-                graph.sites.push(if site == NONE {
+            base += run.end - run.first;
+        }
+        let listed = !sinks.is_empty() && sinks.iter().all(|s| s.detail == GraphDetail::AsListed);
+        if listed {
+            graph.keep_listed(&sinks, &runs);
+        }
+        graph.text_bytes_and_ends(&mut sinks, &runs);
+        graph.addresses = gather(&mut sinks, &runs, |s| &mut s.addresses, |_, a| a);
+        graph.kinds = gather(
+            &mut sinks,
+            &runs,
+            |s| &mut s.kinds,
+            |s, kind| kind_maps[s][kind as usize],
+        );
+        graph.own_bytes = gather(&mut sinks, &runs, |s| &mut s.own_bytes, |_, b| b);
+        graph.sites = gather(
+            &mut sinks,
+            &runs,
+            |s| &mut s.sites,
+            |s, site| {
+                if site == NONE {
                     NONE
                 } else {
                     site_maps[s][site as usize]
-                });
-                graph.lengths.push(sink.lengths[i]);
-                let text_start = if i == 0 { 0 } else { sink.text_ends[i - 1] } as usize;
-                graph
-                    .text_bytes
-                    .extend_from_slice(&sink.text_bytes[text_start..sink.text_ends[i] as usize]);
-                graph.text_ends.push(graph.text_bytes.len() as u32);
-            }
-            if listed {
-                graph.keep_listed(sink, base, first as usize..end as usize);
-            }
-        }
+                }
+            },
+        );
+        graph.lengths = gather(&mut sinks, &runs, |s| &mut s.lengths, |_, l| l);
+        let total = graph.addresses.len();
 
         let index = NodeIndex::new(&graph.addresses);
         let resolve = |address: u64| index.get(address);
@@ -384,8 +429,8 @@ impl HeapGraph {
         let mut objects_before = 0usize;
         let split = runs
             .iter()
-            .position(|&(_, _, first, end)| {
-                objects_before += (end - first) as usize;
+            .position(|run| {
+                objects_before += run.objects().len();
                 objects_before >= total / 2
             })
             .map_or(runs.len(), |i| i + 1);
@@ -397,6 +442,11 @@ impl HeapGraph {
             let front = resolve_runs(sinks_ref, front, index_ref);
             (front, back.join().expect("resolving thread"))
         });
+        for sink in &mut sinks {
+            sink.class_addresses = Vec::new();
+            sink.references = Vec::new();
+            sink.reference_ends = Vec::new();
+        }
         graph.classes = front.classes;
         graph.classes.extend_from_slice(&back.classes);
         graph.edge_starts.reserve_exact(total + 1);
@@ -450,16 +500,41 @@ impl HeapGraph {
 }
 
 impl HeapGraph {
-    /// Keeps the generations and listed references of a sink's objects
-    /// `run`, numbered from `base` in the graph.
-    fn keep_listed(&mut self, sink: &GraphSink, base: u32, run: std::ops::Range<usize>) {
-        self.generations
-            .extend_from_slice(&sink.generations[run.clone()]);
-        for (node, i) in (base..).zip(run) {
-            let references = sink.references_of(i);
-            self.listed_to.extend_from_slice(references);
-            self.listed_from
-                .extend(std::iter::repeat_n(node, references.len()));
+    /// Keeps the generations and listed references of the sinks' objects,
+    /// in the dump's order.
+    fn keep_listed(&mut self, sinks: &[GraphSink], runs: &[Run]) {
+        let mut node = 0u32;
+        for run in runs {
+            let sink = &sinks[run.sink];
+            self.generations
+                .extend_from_slice(&sink.generations[run.objects()]);
+            for i in run.objects() {
+                let references = sink.references_of(i);
+                self.listed_to.extend_from_slice(references);
+                self.listed_from
+                    .extend(std::iter::repeat_n(node, references.len()));
+                node += 1;
+            }
+        }
+    }
+
+    /// The sinks' texts (class names, string heads) in the dump's order;
+    /// each sink's are freed once gathered.
+    fn text_bytes_and_ends(&mut self, sinks: &mut [GraphSink], runs: &[Run]) {
+        self.text_ends
+            .reserve_exact(runs.iter().map(|run| run.objects().len()).sum());
+        for run in runs {
+            let sink = &sinks[run.sink];
+            for i in run.objects() {
+                let start = if i == 0 { 0 } else { sink.text_ends[i - 1] } as usize;
+                self.text_bytes
+                    .extend_from_slice(&sink.text_bytes[start..sink.text_ends[i] as usize]);
+                self.text_ends.push(self.text_bytes.len() as u32);
+            }
+        }
+        for sink in sinks {
+            sink.text_ends = Vec::new();
+            sink.text_bytes = Vec::new();
         }
     }
 }
