@@ -4,6 +4,7 @@ use heapsift_parse::{Record, parse_address};
 use heapsift_scan::{AddressIndex, Locations, PAGE_BITS, RecordSink, intern};
 
 use crate::graph::{BlockNodes, HeapGraph, NONE, SingletonOf};
+use crate::narrow::NarrowColumn;
 
 type FastHash = foldhash::fast::RandomState;
 
@@ -329,25 +330,52 @@ fn runs_of(sinks: &[GraphSink]) -> Vec<Run> {
     runs
 }
 
-/// One column of every sink, in the dump's order, each value passed
-/// through `map(sink, value)`; each sink's copy is freed once gathered, so
-/// that the graph grows as the sinks shrink and the two never both hold
-/// every column.
+/// Hands `take(sink, value)` one column of every sink, in the dump's
+/// order; each sink's copy is freed once handed over, so that the graph
+/// grows as the sinks shrink and the two never both hold every column.
+fn drain_column<T: Copy>(
+    sinks: &mut [GraphSink],
+    runs: &[Run],
+    column: impl Fn(&mut GraphSink) -> &mut Vec<T>,
+    mut take: impl FnMut(usize, T),
+) {
+    for run in runs {
+        for &value in &column(&mut sinks[run.sink])[run.objects()] {
+            take(run.sink, value);
+        }
+    }
+    for sink in sinks {
+        *column(sink) = Vec::new();
+    }
+}
+
+/// Objects in all runs.
+fn object_count(runs: &[Run]) -> usize {
+    runs.iter().map(|run| run.objects().len()).sum()
+}
+
+/// One column of every sink as a graph column, each value passed through
+/// `map(sink, value)` (see [`drain_column`]).
 fn gather<T: Copy, U>(
     sinks: &mut [GraphSink],
     runs: &[Run],
     column: impl Fn(&mut GraphSink) -> &mut Vec<T>,
     map: impl Fn(usize, T) -> U,
 ) -> Vec<U> {
-    let total = runs.iter().map(|run| run.objects().len()).sum();
-    let mut gathered = Vec::with_capacity(total);
-    for run in runs {
-        let values = &column(&mut sinks[run.sink])[run.objects()];
-        gathered.extend(values.iter().map(|&value| map(run.sink, value)));
-    }
-    for sink in sinks {
-        *column(sink) = Vec::new();
-    }
+    let mut gathered = Vec::with_capacity(object_count(runs));
+    drain_column(sinks, runs, column, |s, value| gathered.push(map(s, value)));
+    gathered
+}
+
+/// [`gather`] into a [`NarrowColumn`], each value read by `value`.
+fn gather_narrow(
+    sinks: &mut [GraphSink],
+    runs: &[Run],
+    column: impl Fn(&mut GraphSink) -> &mut Vec<u64>,
+    value: impl Fn(u64) -> Option<u64>,
+) -> NarrowColumn {
+    let mut gathered = NarrowColumn::with_capacity(object_count(runs));
+    drain_column(sinks, runs, column, |_, raw| gathered.push(value(raw)));
     gathered
 }
 
@@ -405,7 +433,7 @@ impl HeapGraph {
             |s| &mut s.kinds,
             |s, kind| kind_maps[s][kind as usize],
         );
-        graph.own_bytes = gather(&mut sinks, &runs, |s| &mut s.own_bytes, |_, b| b);
+        graph.own_bytes = gather_narrow(&mut sinks, &runs, |s| &mut s.own_bytes, Some);
         graph.sites = gather(
             &mut sinks,
             &runs,
@@ -418,7 +446,12 @@ impl HeapGraph {
                 }
             },
         );
-        graph.lengths = gather(&mut sinks, &runs, |s| &mut s.lengths, |_, l| l);
+        graph.lengths = gather_narrow(
+            &mut sinks,
+            &runs,
+            |s| &mut s.lengths,
+            |length| (length != u64::MAX).then_some(length),
+        );
         let total = graph.addresses.len();
 
         let index = NodeIndex::new(&graph.addresses);
@@ -521,8 +554,7 @@ impl HeapGraph {
     /// The sinks' texts (class names, string heads) in the dump's order;
     /// each sink's are freed once gathered.
     fn text_bytes_and_ends(&mut self, sinks: &mut [GraphSink], runs: &[Run]) {
-        self.text_ends
-            .reserve_exact(runs.iter().map(|run| run.objects().len()).sum());
+        self.text_ends.reserve_exact(object_count(runs));
         for run in runs {
             let sink = &sinks[run.sink];
             for i in run.objects() {

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 
 use heapsift_scan::human_bytes;
 
+use crate::narrow::NarrowColumn;
+
 pub(crate) use crate::dominators::NONE;
 
 /// Singleton classes named through at most this many others (a singleton
@@ -24,13 +26,13 @@ pub struct HeapGraph {
     pub(crate) addresses: Vec<u64>,
     pub(crate) kinds: Vec<u8>,
     pub(crate) kind_names: Vec<String>,
-    pub(crate) own_bytes: Vec<u64>,
+    pub(crate) own_bytes: NarrowColumn,
     /// The node of the object's class, when its `class` field is a class.
     pub(crate) classes: Vec<u32>,
     pub(crate) sites: Vec<u32>,
     pub(crate) site_names: Vec<String>,
-    /// `bytesize`, `length` or `size`; `u64::MAX` when absent.
-    pub(crate) lengths: Vec<u64>,
+    /// `bytesize`, `length` or `size`, when the record has one.
+    pub(crate) lengths: NarrowColumn,
     /// Per node, where its text ends in `text_bytes`; it starts where the
     /// previous node's ends, and nodes without text take no bytes.
     pub(crate) text_ends: Vec<u32>,
@@ -143,7 +145,7 @@ impl HeapGraph {
 
     /// The object's own `memsize` in bytes (slot included).
     pub fn own_bytes(&self, node: u32) -> u64 {
-        self.own_bytes[node as usize]
+        self.own_bytes.get(node).unwrap_or(0)
     }
 
     /// Where the object was allocated (`file:line`), when traced.
@@ -298,8 +300,7 @@ impl HeapGraph {
     /// The `bytesize` of a STRING or SYMBOL, `length` of an ARRAY or
     /// `size` of a HASH.
     pub fn length(&self, node: u32) -> Option<u64> {
-        let length = self.lengths[node as usize];
-        (length != u64::MAX).then_some(length)
+        self.lengths.get(node)
     }
 
     /// The kept text of a node: a class's name, the head of a string's

@@ -10,6 +10,7 @@
 mod build;
 pub mod dominators;
 mod graph;
+mod narrow;
 mod paths;
 mod retention;
 
