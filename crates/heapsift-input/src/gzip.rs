@@ -57,7 +57,7 @@ struct Checkpoint {
 
 /// A gzip file's checkpoints, in order, from one reading of it.
 #[derive(Debug, Default)]
-pub struct GzipIndex {
+pub(crate) struct GzipIndex {
     checkpoints: Vec<Checkpoint>,
 }
 
@@ -81,11 +81,6 @@ impl GzipIndex {
         let mut bytes = vec![0u8; (span.end - span.start) as usize];
         decoder.read_exact(&mut bytes)?;
         Ok(bytes)
-    }
-
-    /// Bytes the index holds.
-    pub fn size(&self) -> usize {
-        self.checkpoints.iter().map(|c| c.window.len()).sum()
     }
 }
 

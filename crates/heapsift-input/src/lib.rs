@@ -16,6 +16,5 @@ mod gzip;
 mod lines;
 mod source;
 
-pub use gzip::GzipIndex;
 pub use lines::{BlockSpans, LineId, LineSink, ReadOptions, ReadSummary, read_lines};
 pub use source::{Compression, Input, InputError, Opened, open, open_reader};

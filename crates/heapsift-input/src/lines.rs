@@ -225,7 +225,7 @@ impl BlockSpans {
     }
 
     /// The seek index of a gzip file, made while reading it.
-    pub fn gzip_index(&self) -> Option<&GzipIndex> {
+    pub(crate) fn gzip_index(&self) -> Option<&GzipIndex> {
         self.gzip.as_deref()
     }
 }
