@@ -23,7 +23,6 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -65,28 +64,25 @@ pub(crate) struct GzipIndex {
 pub(crate) type SharedIndex = Arc<Mutex<GzipIndex>>;
 
 impl GzipIndex {
-    /// The decompressed bytes `span` of the gzip `file` this index was
-    /// made from, decompressed from the last checkpoint before them.
-    pub(crate) fn read_span(&self, file: &File, span: Range<u64>) -> io::Result<Vec<u8>> {
-        let after = self.checkpoints.partition_point(|c| c.output <= span.start);
-        let mut decoder = match after.checked_sub(1) {
-            Some(i) => GzipDecoder::at(file, &self.checkpoints[i])?,
-            None => GzipDecoder::new(BufReader::new(ReadAt { file, offset: 0 }), None)?,
-        };
-        let skip = span.start - decoder.produced;
-        let skipped = io::copy(&mut (&mut decoder).take(skip), &mut io::sink())?;
-        if skipped < skip {
-            return Err(io::ErrorKind::UnexpectedEof.into());
+    /// A decoder of the gzip `file` this index was made from, resuming at
+    /// the last checkpoint at or before the decompressed `offset` (its
+    /// [`GzipDecoder::produced`] says where).
+    pub(crate) fn decoder_before<'f>(
+        &self,
+        file: &'f File,
+        offset: u64,
+    ) -> io::Result<GzipDecoder<BufReader<ReadAt<'f>>>> {
+        let after = self.checkpoints.partition_point(|c| c.output <= offset);
+        match after.checked_sub(1) {
+            Some(i) => GzipDecoder::at(file, &self.checkpoints[i]),
+            None => GzipDecoder::new(BufReader::new(ReadAt { file, offset: 0 }), None),
         }
-        let mut bytes = vec![0u8; (span.end - span.start) as usize];
-        decoder.read_exact(&mut bytes)?;
-        Ok(bytes)
     }
 }
 
 /// Reads a file from an offset with positional reads: spans are read by
 /// many requests at once from one file.
-struct ReadAt<'f> {
+pub(crate) struct ReadAt<'f> {
     file: &'f File,
     offset: u64,
 }
@@ -154,6 +150,11 @@ impl<R: BufRead> GzipDecoder<R> {
             consumed: 0,
             recording,
         })
+    }
+
+    /// The decompressed offset of the next byte it gives.
+    pub(crate) fn produced(&self) -> u64 {
+        self.produced
     }
 
     /// Keeps a checkpoint when decompression stands at the end of a block
@@ -403,7 +404,9 @@ fn check(code: i32, stream: &zlib::z_stream, what: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::read_after;
     use std::io::Write;
+    use std::ops::Range;
 
     /// Text like a dump's: lines of varied, partly repeating content, so
     /// that blocks end at odd bit positions and copy from far back.
@@ -479,14 +482,19 @@ mod tests {
             ]);
         }
         spans.push(a.len() as u64 - 3..(a.len() + b.len()) as u64 + 3);
+        let read_span = |span: Range<u64>| {
+            let mut decoder = index.decoder_before(&file, span.start)?;
+            let skip = span.start - decoder.produced();
+            read_after(&mut decoder, skip, (span.end - span.start) as usize)
+        };
         for span in spans {
-            let got = index.read_span(&file, span.clone()).unwrap();
+            let got = read_span(span.clone()).unwrap();
             assert!(
                 got == whole[span.start as usize..span.end as usize],
                 "span {span:?}"
             );
         }
-        assert!(index.read_span(&file, len - 1..len + 1).is_err());
+        assert!(read_span(len - 1..len + 1).is_err());
         std::fs::remove_file(path).unwrap();
     }
 

@@ -146,23 +146,21 @@ impl Opened {
         let span = blocks
             .get(block)
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such block"))?;
-        if let (Some(gzip), Some(index)) = (&self.gzip, blocks.gzip_index()) {
-            return index.read_span(&gzip.file, span);
-        }
         let len = usize::try_from(span.end - span.start)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "block too long"))?;
-        let mut bytes = vec![0u8; len];
-        match self.body {
-            Body::File { file, .. } => file.read_exact_at(&mut bytes, span.start)?,
-            Body::Stream(mut reader) => {
-                let skipped = io::copy(&mut (&mut reader).take(span.start), &mut io::sink())?;
-                if skipped < span.start {
-                    return Err(io::ErrorKind::UnexpectedEof.into());
-                }
-                reader.read_exact(&mut bytes)?;
-            }
+        if let (Some(gzip), Some(index)) = (&self.gzip, blocks.gzip_index()) {
+            let mut decoder = index.decoder_before(&gzip.file, span.start)?;
+            let skip = span.start - decoder.produced();
+            return read_after(&mut decoder, skip, len);
         }
-        Ok(bytes)
+        match self.body {
+            Body::File { file, .. } => {
+                let mut bytes = vec![0u8; len];
+                file.read_exact_at(&mut bytes, span.start)?;
+                Ok(bytes)
+            }
+            Body::Stream(mut reader) => read_after(&mut reader, span.start, len),
+        }
     }
 
     /// A counter of stored bytes consumed so far, for progress bars. It
@@ -171,6 +169,17 @@ impl Opened {
     pub fn consumed(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.consumed)
     }
+}
+
+/// The `len` bytes of `reader` after its first `skip`.
+pub(crate) fn read_after(reader: &mut impl Read, skip: u64, len: usize) -> io::Result<Vec<u8>> {
+    let skipped = io::copy(&mut reader.take(skip), &mut io::sink())?;
+    if skipped < skip {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    let mut bytes = vec![0u8; len];
+    reader.read_exact(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Opens an input for reading, detecting gzip and zstd from its content.
@@ -202,19 +211,24 @@ pub fn open(input: &Input) -> Result<Opened, InputError> {
                 let mut head = [0u8; 4];
                 let head_len = read_head(&file, &mut head).map_err(InputError::Unreadable)?;
                 let compression = Compression::detect(&head[..head_len]);
-                let body = if compression == Compression::None {
-                    Body::File { file, len }
-                } else {
-                    let reader = BufReader::with_capacity(1 << 20, counted(Box::new(file)));
-                    if compression == Compression::Gzip {
+                let body = match compression {
+                    Compression::None => Body::File { file, len },
+                    Compression::Gzip => {
+                        // Spans are read again through a handle of its own
+                        // (positional reads: the reader's offset stays).
+                        let own = file.try_clone().map_err(InputError::Unreadable)?;
                         let index = SharedIndex::default();
-                        let file = File::open(path).map_err(InputError::Unreadable)?;
-                        let body = gzip_body(reader, Some(Recording::into(index.clone())));
-                        gzip = Some(GzipFile { file, index });
-                        body
-                    } else {
-                        stream_body(reader, compression)
+                        let reader = BufReader::with_capacity(1 << 20, counted(Box::new(file)));
+                        gzip = Some(GzipFile {
+                            file: own,
+                            index: index.clone(),
+                        });
+                        gzip_body(reader, Some(Recording::into(index)))
                     }
+                    Compression::Zstd => stream_body(
+                        BufReader::with_capacity(1 << 20, counted(Box::new(file))),
+                        compression,
+                    ),
                 };
                 (body, compression, Some(len))
             }

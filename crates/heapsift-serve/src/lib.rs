@@ -289,7 +289,7 @@ pub fn serve(listener: std::net::TcpListener, served: Served) -> std::io::Result
     // Reports run on blocking threads, one per core: more would not answer
     // sooner (they are CPU-bound), but each would hold its own scratch
     // memory and allocator arena (with 512, the default, 32 clients left
-    // the server 35 % bigger after a 30 s load test; with one per core, 1 %).
+    // the server 30 % bigger after a 30 s load test; with one per core, 4 %).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(cores)

@@ -1,7 +1,7 @@
 //! What the pages need from a dump that is not kept after loading it: an
 //! object's line, and a diff's AFTER records. An object's line is read
-//! again from the one block of lines that holds it (4 MB: 20 ms from a
-//! plain file, 20–40 ms from a gzip file's checkpoint; see
+//! again from the one block of lines that holds it (4 MB: 12–50 ms a page
+//! from a plain file, 11–21 ms from a gzip file's checkpoint; see
 //! `heapsift_input::Opened::read_block`). A diff reads AFTER whole, as the
 //! CLI does, one diff at a time (each keeps every core busy).
 
