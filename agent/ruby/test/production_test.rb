@@ -210,6 +210,9 @@ class ProductionTest < Minitest::Test
     refute status.success?, "signal should report the failed uploads"
     assert_match(/failed/, err)
     assert_equal 20, serving.value.count { |response| response.is_a?(Net::HTTPOK) }
+    # The workers log the failure before they reply, but Puma's log file
+    # may take a moment to show it (CI once saw one of the two lines).
+    wait_for(10) { File.read(web1[:log]).scan(/upload of \S+ failed/).size >= 2 }
     assert_equal 2, File.read(web1[:log]).scan(/upload of \S+ failed/).size
 
     system(@s3_ctl, "start", exception: true)
