@@ -194,7 +194,7 @@ impl Objects<'_> {
     /// The address of the object's immediate dominator; `None` when that
     /// is the roots themselves, or nothing reaches the object.
     fn dominator(&self, node: usize) -> Option<i64> {
-        let parent = *self.retention.idom.get(node)?;
+        let parent = self.retention.dominator(node as u32)?;
         ((parent as usize) < self.graph.object_count()).then(|| int64(self.graph.address(parent)))
     }
 }
@@ -212,10 +212,10 @@ fn object_columns<'a>() -> [Column<Objects<'a>>; 11] {
         Column::int64("memsize", |o, i| Some(int64(o.graph.own_bytes(i as u32)))),
         Column::optional_int64("length", |o, i| o.graph.length(i as u32).map(int64)),
         Column::int64("retained_bytes", |o, i| {
-            Some(int64(o.retention.retained_bytes[i]))
+            Some(int64(o.retention.retained_bytes(i as u32)))
         }),
         Column::int64("retained_count", |o, i| {
-            Some(int64(u64::from(o.retention.retained_count[i])))
+            Some(int64(o.retention.retained_count(i as u32)))
         }),
         Column::optional_int64("dominator", |o, i| o.dominator(i)),
     ]

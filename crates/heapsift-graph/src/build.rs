@@ -1,8 +1,9 @@
 //! Building the graph from a dump's records, read in parallel.
 
 use heapsift_parse::{Record, parse_address};
-use heapsift_scan::{AddressIndex, Locations, PAGE_BITS, RecordSink, intern};
+use heapsift_scan::{Locations, RecordSink, intern};
 
+use crate::addresses::Addresses;
 use crate::graph::{BlockNodes, HeapGraph, NONE, SingletonOf};
 use crate::narrow::NarrowColumn;
 
@@ -70,101 +71,112 @@ fn each_address(raw: &[u8], mut f: impl FnMut(u64)) {
     }
 }
 
-/// Finds the node of an object by its address.
-struct NodeIndex {
-    addresses: AddressIndex<u64>,
-    /// The node of each address, in the index's order.
-    nodes: Vec<u32>,
-}
-
-impl NodeIndex {
-    fn new(addresses: &[u64]) -> Self {
-        let (sorted, nodes) = sorted_by_address(addresses);
-        NodeIndex {
-            addresses: AddressIndex::from_sorted(sorted),
-            nodes,
-        }
-    }
-
-    fn get(&self, address: u64) -> Option<u32> {
-        Some(self.nodes[self.addresses.position(&address)?])
-    }
-}
-
-/// The addresses in ascending order, each with its node (the first one,
-/// when two objects claim an address).
-///
-/// A dump lists each heap page's slots in ascending order, and pages do not
-/// overlap: putting the runs of ascending addresses in order is enough,
-/// which costs a sort of a few thousand runs instead of millions of
-/// addresses. A run also ends at a jump of a page or more, so that it never
-/// spans a gap another page could sit in. Anything else (overlapping runs)
-/// gets a full sort.
-fn sorted_by_address(addresses: &[u64]) -> (Vec<u64>, Vec<u32>) {
-    const PAGE: u64 = 1 << PAGE_BITS;
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    for i in 1..=addresses.len() {
-        if i == addresses.len()
-            || addresses[i] <= addresses[i - 1]
-            || addresses[i] - addresses[i - 1] >= PAGE
-        {
-            runs.push((start, i));
-            start = i;
-        }
-    }
-    runs.sort_unstable_by_key(|&(start, _)| addresses[start]);
-    let disjoint = runs
-        .windows(2)
-        .all(|pair| addresses[pair[0].1 - 1] < addresses[pair[1].0]);
-    if disjoint {
-        let mut sorted = Vec::with_capacity(addresses.len());
-        let mut nodes = Vec::with_capacity(addresses.len());
-        for (start, end) in runs {
-            sorted.extend_from_slice(&addresses[start..end]);
-            nodes.extend(start as u32..end as u32);
-        }
-        return (sorted, nodes);
-    }
-    let mut pairs: Vec<(u64, u32)> = addresses
-        .iter()
-        .enumerate()
-        .map(|(node, &address)| (address, node as u32))
-        .collect();
-    pairs.sort_unstable();
-    pairs.dedup_by_key(|&mut (address, _)| address);
-    pairs.into_iter().unzip()
-}
-
-/// Classes and references of a stretch of objects, resolved to nodes.
-#[derive(Default)]
+/// The classes and references of every object, resolved to nodes, in
+/// node order.
 struct Resolved {
     classes: Vec<u32>,
+    edge_starts: Vec<u32>,
     edges: Vec<u32>,
-    edge_ends: Vec<u32>,
 }
 
-fn resolve_runs(sinks: &[GraphSink], runs: &[Run], index: &NodeIndex) -> Resolved {
-    let mut out = Resolved::default();
-    for run in runs {
-        let sink = &sinks[run.sink];
-        for i in run.objects() {
-            let class = index.get(sink.class_addresses[i]);
-            out.classes.push(class.unwrap_or(NONE));
-            out.edges.extend(
-                sink.references_of(i)
-                    .iter()
-                    .filter_map(|&address| index.get(address)),
-            );
-            // The GC marks an object's class, but the dump leaves it out
-            // of `references`: without this edge, singleton classes and
-            // what only they hold would look unreachable. Last, so that
-            // paths keep going through the references the dump lists.
-            out.edges.extend(class);
-            out.edge_ends.push(out.edges.len() as u32);
+/// One thread's share of [`Resolved`]: its runs' objects, written into its
+/// slices of the graph's columns.
+struct ResolvedPart<'a> {
+    classes: &'a mut [u32],
+    /// Where each object's references end, counted from the part's first.
+    edge_ends: &'a mut [u32],
+    edges: &'a mut [u32],
+}
+
+impl ResolvedPart<'_> {
+    /// Resolves the runs' classes and references; returns how many
+    /// references were to objects in the dump (and written).
+    fn fill(self, sinks: &[GraphSink], runs: &[Run], addresses: &Addresses) -> usize {
+        let mut object = 0;
+        let mut written = 0;
+        for run in runs {
+            let sink = &sinks[run.sink];
+            for i in run.objects() {
+                self.classes[object] = addresses.node_at(sink.class_addresses[i]).unwrap_or(NONE);
+                for &address in sink.references_of(i) {
+                    if let Some(node) = addresses.node_at(address) {
+                        self.edges[written] = node;
+                        written += 1;
+                    }
+                }
+                self.edge_ends[object] = written as u32;
+                object += 1;
+            }
         }
+        written
     }
-    out
+}
+
+/// References and classes in all runs, resolved in parallel: the runs split
+/// in two halves of about as many objects each, one per core, each written
+/// in place into one set of columns (no half copied after the other).
+fn resolve(sinks: &[GraphSink], runs: &[Run], addresses: &Addresses) -> Resolved {
+    let total = object_count(runs);
+    let mut objects_before = 0usize;
+    let split = runs
+        .iter()
+        .position(|run| {
+            objects_before += run.objects().len();
+            objects_before >= total / 2
+        })
+        .map_or(runs.len(), |i| i + 1);
+    let (front, back) = runs.split_at(split);
+    let references = |runs: &[Run]| -> usize {
+        runs.iter()
+            .map(|run| {
+                let sink = &sinks[run.sink];
+                run.objects()
+                    .map(|i| sink.references_of(i).len())
+                    .sum::<usize>()
+            })
+            .sum()
+    };
+    let front_references = references(front);
+    let mut classes = vec![0u32; total];
+    let mut edge_starts = vec![0u32; total + 1];
+    // Zeroed, so the pages a reference to a missing object leaves unused
+    // are never touched.
+    let mut edges = vec![0u32; front_references + references(back)];
+    let front_objects = object_count(front);
+    let (front_classes, back_classes) = classes.split_at_mut(front_objects);
+    let (front_ends, back_ends) = edge_starts[1..].split_at_mut(front_objects);
+    let (front_edges, back_edges) = edges.split_at_mut(front_references);
+    let (front_written, back_written) = std::thread::scope(|scope| {
+        let back = scope.spawn(move || {
+            let part = ResolvedPart {
+                classes: back_classes,
+                edge_ends: back_ends,
+                edges: back_edges,
+            };
+            part.fill(sinks, back, addresses)
+        });
+        let part = ResolvedPart {
+            classes: front_classes,
+            edge_ends: front_ends,
+            edges: front_edges,
+        };
+        let front = part.fill(sinks, front, addresses);
+        (front, back.join().expect("resolving thread"))
+    });
+    for end in &mut edge_starts[front_objects + 1..] {
+        *end += front_written as u32;
+    }
+    edges.copy_within(
+        front_references..front_references + back_written,
+        front_written,
+    );
+    edges.truncate(front_written + back_written);
+    edges.shrink_to_fit();
+    Resolved {
+        classes,
+        edge_starts,
+        edges,
+    }
 }
 
 impl GraphSink {
@@ -426,7 +438,13 @@ impl HeapGraph {
             graph.keep_listed(&sinks, &runs);
         }
         graph.text_bytes_and_ends(&mut sinks, &runs);
-        graph.addresses = gather(&mut sinks, &runs, |s| &mut s.addresses, |_, a| a);
+        graph.addresses = Addresses::collect(
+            runs.iter()
+                .flat_map(|run| sinks[run.sink].addresses[run.objects()].iter().copied()),
+        );
+        for sink in &mut sinks {
+            sink.addresses = Vec::new();
+        }
         graph.kinds = gather(
             &mut sinks,
             &runs,
@@ -452,49 +470,19 @@ impl HeapGraph {
             |s| &mut s.lengths,
             |length| (length != u64::MAX).then_some(length),
         );
-        let total = graph.addresses.len();
-
-        let index = NodeIndex::new(&graph.addresses);
-        let resolve = |address: u64| index.get(address);
-
-        // References resolve in parallel: the runs split in two halves of
-        // about as many objects each, one per core.
-        let mut objects_before = 0usize;
-        let split = runs
-            .iter()
-            .position(|run| {
-                objects_before += run.objects().len();
-                objects_before >= total / 2
-            })
-            .map_or(runs.len(), |i| i + 1);
-        let (front, back) = runs.split_at(split);
-        let sinks_ref = &sinks;
-        let index_ref = &index;
-        let (front, back) = std::thread::scope(|scope| {
-            let back = scope.spawn(move || resolve_runs(sinks_ref, back, index_ref));
-            let front = resolve_runs(sinks_ref, front, index_ref);
-            (front, back.join().expect("resolving thread"))
-        });
+        let resolved = resolve(&sinks, &runs, &graph.addresses);
         for sink in &mut sinks {
             sink.class_addresses = Vec::new();
             sink.references = Vec::new();
             sink.reference_ends = Vec::new();
         }
-        graph.classes = front.classes;
-        graph.classes.extend_from_slice(&back.classes);
-        graph.edge_starts.reserve_exact(total + 1);
-        graph.edge_starts.push(0);
-        graph.edge_starts.extend_from_slice(&front.edge_ends);
-        let offset = front.edges.len() as u32;
-        graph
-            .edge_starts
-            .extend(back.edge_ends.iter().map(|end| end + offset));
-        graph.edges = front.edges;
-        graph.edges.extend_from_slice(&back.edges);
+        graph.classes = resolved.classes;
+        graph.edge_starts = resolved.edge_starts;
+        graph.edges = resolved.edges;
         for (singleton, superclass) in singletons {
             let singleton_of = SingletonOf {
                 object: attached_object(&graph, singleton),
-                real_class: index.get(superclass).unwrap_or(NONE),
+                real_class: graph.addresses.node_at(superclass).unwrap_or(NONE),
             };
             graph.singletons.insert(singleton, singleton_of);
         }
@@ -517,7 +505,7 @@ impl HeapGraph {
         roots.sort_by_key(|&(block, ..)| block);
         let mut seen = hashbrown::HashSet::<u32, FastHash>::default();
         for (_, _, kind, address) in roots {
-            if let Some(node) = resolve(address)
+            if let Some(node) = graph.addresses.node_at(address)
                 && seen.insert(node)
             {
                 graph.roots.push(node);
@@ -579,34 +567,6 @@ fn attached_object(graph: &HeapGraph, singleton: u32) -> u32 {
     graph
         .successors(singleton)
         .iter()
-        .copied()
         .find(|&object| object != singleton && graph.classes[object as usize] == singleton)
         .unwrap_or(NONE)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::NodeIndex;
-
-    #[test]
-    fn finds_addresses_in_page_runs_and_in_any_order() {
-        // Two pages listed out of order, each ascending.
-        let paged = [0x2_0010, 0x2_0020, 0x2_0030, 0x1_0010, 0x1_0040];
-        // Overlapping runs and a repeated address (the first one wins).
-        let shuffled = [0x30, 0x10, 0x40, 0x20, 0x10, 0x1_0000];
-        for addresses in [&paged[..], &shuffled[..]] {
-            let index = NodeIndex::new(addresses);
-            for (node, &address) in addresses.iter().enumerate() {
-                let first = addresses.iter().position(|&a| a == address).unwrap();
-                assert_eq!(
-                    index.get(address),
-                    Some(first as u32),
-                    "{address:#x} in {addresses:x?}"
-                );
-                assert!(node >= first);
-            }
-            assert_eq!(index.get(0x15), None);
-            assert_eq!(index.get(0x9_0000), None);
-        }
-    }
 }

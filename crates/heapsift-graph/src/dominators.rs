@@ -7,6 +7,8 @@
 //! that n retains (what would be freed with it) is its subtree in the
 //! dominator tree.
 
+use std::cmp::Ordering;
+
 /// No node (unreachable, or the root's own dominator), no site, no class.
 pub const NONE: u32 = u32::MAX;
 
@@ -22,17 +24,19 @@ pub struct Dominators {
 }
 
 /// Computes the dominators of the `node_count` nodes from `root`, given
-/// each node's successors. Semidominators take O(E log V) time; the
+/// `successor(node, i)`, node's `i`th successor (`None` past the last). Semidominators take O(E log V) time; the
 /// semi-NCA walk that turns them into immediate dominators is O(V²) at
 /// worst but near-linear on real graphs (Georgiadis, Tarjan and Werneck
 /// measured it faster than Lengauer-Tarjan's second pass). Memory: one
 /// word per node, then about 6 words per reachable node plus one per edge
-/// at the peak.
-pub fn dominators<'a>(
+/// from a node numbered later at the peak.
+pub fn dominators(
     node_count: usize,
     root: u32,
-    successors: impl Fn(u32) -> &'a [u32],
+    successor: impl Fn(u32, usize) -> Option<u32>,
 ) -> Dominators {
+    let successor = &successor;
+    let successors = |node: u32| (0..).map_while(move |i| successor(node, i));
     // Depth-first numbering. Below, nodes are named by their number.
     let mut number = vec![NONE; node_count];
     let mut preorder: Vec<u32> = Vec::new();
@@ -42,9 +46,8 @@ pub fn dominators<'a>(
     preorder.push(root);
     parent.push(NONE);
     while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-        let successors = successors(node);
-        match successors.get(*next as usize) {
-            Some(&successor) => {
+        match successor(node, *next as usize) {
+            Some(successor) => {
                 *next += 1;
                 if number[successor as usize] == NONE {
                     number[successor as usize] = preorder.len() as u32;
@@ -60,41 +63,53 @@ pub fn dominators<'a>(
     }
     let reached = preorder.len();
 
-    // Predecessors of each reached node, by number, as compressed rows.
+    // A predecessor v numbered below w has not been linked into the
+    // forest when w's semidominator is computed, so it contributes v
+    // itself: those (the DFS parent among them) are taken into `semi`
+    // now, and only the predecessors numbered above w are kept, as
+    // compressed rows. In a heap graph that leaves out about half the
+    // edges.
+    let mut semi: Vec<u32> = (0..reached as u32).collect();
     let mut starts = vec![0u32; reached + 1];
-    for &node in &preorder {
-        for &successor in successors(node) {
-            let s = number[successor as usize];
-            if s != NONE {
-                starts[s as usize + 1] += 1;
-            }
-        }
-    }
-    for i in 0..reached {
-        starts[i + 1] += starts[i];
-    }
-    let mut predecessors = vec![0u32; starts[reached] as usize];
-    let mut fill = starts.clone();
     for (v, &node) in preorder.iter().enumerate() {
-        for &successor in successors(node) {
+        for successor in successors(node) {
             let s = number[successor as usize];
-            if s != NONE {
-                predecessors[fill[s as usize] as usize] = v as u32;
-                fill[s as usize] += 1;
+            if s == NONE {
+                continue;
+            }
+            match (v as u32).cmp(&s) {
+                Ordering::Less => semi[s as usize] = semi[s as usize].min(v as u32),
+                Ordering::Greater => starts[s as usize] += 1,
+                // A reference to itself says nothing about dominators.
+                Ordering::Equal => {}
             }
         }
     }
-    drop(fill);
+    // Each count becomes where that node's row ends; placing counts it
+    // back down to where the row starts (no second copy of the starts).
+    for i in 1..reached {
+        starts[i] += starts[i - 1];
+    }
+    starts[reached] = starts[reached - 1];
+    let mut later_predecessors = vec![0u32; starts[reached] as usize];
+    for (v, &node) in preorder.iter().enumerate() {
+        for successor in successors(node) {
+            let s = number[successor as usize];
+            if s != NONE && (v as u32) > s {
+                starts[s as usize] -= 1;
+                later_predecessors[starts[s as usize] as usize] = v as u32;
+            }
+        }
+    }
     // From here on nodes go by their number; the by-node table is rebuilt
     // at the end, when the scratch below is gone.
     drop(number);
 
-    let mut semi: Vec<u32> = (0..reached as u32).collect();
     let mut label: Vec<u32> = (0..reached as u32).collect();
     let mut ancestor = vec![NONE; reached];
     let mut path = Vec::new();
     for w in (1..reached).rev() {
-        for &v in &predecessors[starts[w] as usize..starts[w + 1] as usize] {
+        for &v in &later_predecessors[starts[w] as usize..starts[w + 1] as usize] {
             let u = eval(v, &mut ancestor, &mut label, &semi, &mut path);
             if semi[u as usize] < semi[w] {
                 semi[w] = semi[u as usize];
@@ -102,7 +117,7 @@ pub fn dominators<'a>(
         }
         ancestor[w] = parent[w];
     }
-    drop((predecessors, starts, label, ancestor));
+    drop((later_predecessors, starts, label, ancestor));
 
     // Semi-NCA: a node's immediate dominator is the nearest common
     // ancestor, in the dominator tree built so far (nodes in preorder),
@@ -159,7 +174,7 @@ mod tests {
 
     /// A graph as adjacency lists.
     fn compute(graph: &[Vec<u32>], root: u32) -> Dominators {
-        dominators(graph.len(), root, |n| &graph[n as usize])
+        dominators(graph.len(), root, |n, i| graph[n as usize].get(i).copied())
     }
 
     /// Which nodes the root reaches when `removed` is taken out.

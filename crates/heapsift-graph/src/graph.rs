@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use heapsift_scan::human_bytes;
 
+use crate::addresses::Addresses;
 use crate::narrow::NarrowColumn;
 
 pub(crate) use crate::dominators::NONE;
@@ -23,7 +24,7 @@ const SINGLETON_DEPTH: u32 = 4;
 /// a `String` per object.
 #[derive(Debug, Default)]
 pub struct HeapGraph {
-    pub(crate) addresses: Vec<u64>,
+    pub(crate) addresses: Addresses,
     pub(crate) kinds: Vec<u8>,
     pub(crate) kind_names: Vec<String>,
     pub(crate) own_bytes: NarrowColumn,
@@ -37,6 +38,9 @@ pub struct HeapGraph {
     /// previous node's ends, and nodes without text take no bytes.
     pub(crate) text_ends: Vec<u32>,
     pub(crate) text_bytes: Vec<u8>,
+    /// Per node, where its listed references start in `edges` (they end
+    /// where the next node's start). Its class, the reference the dump
+    /// leaves out, is not stored again: see [`Successors`].
     pub(crate) edge_starts: Vec<u32>,
     pub(crate) edges: Vec<u32>,
     /// The super-root's successors, and the root category of each.
@@ -55,6 +59,58 @@ pub struct HeapGraph {
     /// The blocks of lines the nodes were read from, in node order: to
     /// find an object's line again in one block instead of the whole dump.
     pub(crate) blocks: Vec<BlockNodes>,
+}
+
+/// What an object references: the objects its record lists (those in the
+/// dump), then its class. The GC marks an object's class, but the dump
+/// leaves it out of `references`: without this edge, singleton classes and
+/// what only they hold would look unreachable. Last, so that paths keep
+/// going through the references the dump lists.
+#[derive(Debug, Clone, Copy)]
+pub struct Successors<'a> {
+    listed: &'a [u32],
+    class: Option<u32>,
+}
+
+impl<'a> Successors<'a> {
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.listed.len() + usize::from(self.class.is_some())
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`th.
+    pub fn get(&self, i: usize) -> Option<u32> {
+        match self.listed.get(i) {
+            Some(&node) => Some(node),
+            None if i == self.listed.len() => self.class,
+            None => None,
+        }
+    }
+
+    /// Whether `node` is among them.
+    pub fn contains(&self, node: u32) -> bool {
+        self.class == Some(node) || self.listed.contains(&node)
+    }
+
+    /// Them, in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = u32> + 'a {
+        self.listed.iter().copied().chain(self.class)
+    }
+}
+
+impl<'a> IntoIterator for Successors<'a> {
+    type Item = u32;
+    type IntoIter =
+        std::iter::Chain<std::iter::Copied<std::slice::Iter<'a, u32>>, std::option::IntoIter<u32>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.iter().copied().chain(self.class)
+    }
 }
 
 /// The nodes read from one block of lines: from `first` up to the next
@@ -97,32 +153,29 @@ impl HeapGraph {
         self.addresses.len() as u32
     }
 
-    /// How many references the graph kept (to objects in the dump).
-    pub fn edge_count(&self) -> usize {
-        self.edges.len()
-    }
-
     /// The objects `node` references; for the super-root, the roots.
-    pub fn successors(&self, node: u32) -> &[u32] {
+    pub fn successors(&self, node: u32) -> Successors<'_> {
         if node == self.super_root() {
-            return &self.roots;
+            return Successors {
+                listed: &self.roots,
+                class: None,
+            };
         }
         let i = node as usize;
-        &self.edges[self.edge_starts[i] as usize..self.edge_starts[i + 1] as usize]
+        Successors {
+            listed: &self.edges[self.edge_starts[i] as usize..self.edge_starts[i + 1] as usize],
+            class: self.class(node),
+        }
     }
 
-    /// The node of the object at `address`, if the dump has one. A linear
-    /// search: for the one or two addresses a user asks about.
+    /// The node of the object at `address`, if the dump has one.
     pub fn node_at(&self, address: u64) -> Option<u32> {
-        self.addresses
-            .iter()
-            .position(|&a| a == address)
-            .map(|i| i as u32)
+        self.addresses.node_at(address)
     }
 
     /// The object's address.
     pub fn address(&self, node: u32) -> u64 {
-        self.addresses[node as usize]
+        self.addresses.address(node)
     }
 
     /// The number of the object's type, for grouping.
@@ -243,12 +296,7 @@ impl HeapGraph {
     /// thread's references, so it is the last one the dump lists, before
     /// the class, when that is a String.
     fn thread_name(&self, thread: u32) -> Option<Cow<'_, str>> {
-        let mut references = self.successors(thread).iter().rev();
-        let last = match references.next() {
-            Some(&class) if Some(class) == self.class(thread) => *references.next()?,
-            Some(&other) => other,
-            None => return None,
-        };
+        let &last = self.successors(thread).listed.last()?;
         (self.kind(last) == "STRING")
             .then(|| self.text(last))
             .flatten()

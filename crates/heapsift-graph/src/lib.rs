@@ -7,6 +7,7 @@
 //! super-root. On top of it, the [dominator tree](dominators) gives every
 //! object's retained size ([`Retention`]): what would be freed with it.
 
+mod addresses;
 mod build;
 pub mod dominators;
 mod graph;
@@ -15,7 +16,7 @@ mod paths;
 mod retention;
 
 pub use build::{GraphDetail, GraphSink};
-pub use graph::HeapGraph;
+pub use graph::{HeapGraph, Successors};
 pub use paths::{ObjectDetails, PathGroup, PathHop, PathShape, PathTree, RootPath, SharedPaths};
 pub use retention::{
     DominatorLevel, Grouping, RetainedReport, RetainedRow, Retention, Totals, top_objects,

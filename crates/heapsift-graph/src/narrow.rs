@@ -1,6 +1,8 @@
 //! A column of 64-bit values in 4 bytes a value: an object's memsize and
 //! length are below 4 GiB but for the rarest objects, and 8 bytes of each
 //! for every object were 7 % of `retained`'s memory (2.4 M objects: 19 MB).
+//! So are the bytes most objects retain: only those near the roots of a
+//! big heap retain more.
 
 use hashbrown::HashMap;
 
@@ -28,17 +30,27 @@ impl NarrowColumn {
 
     /// Appends `value`.
     pub fn push(&mut self, value: Option<u64>) {
+        self.values.push(ABSENT);
+        self.set(self.values.len() as u32 - 1, value);
+    }
+
+    /// Replaces the value at `index`.
+    pub fn set(&mut self, index: u32, value: Option<u64>) {
         let narrow = match value {
             None => ABSENT,
             Some(value) => match u32::try_from(value) {
                 Ok(narrow) if narrow < WIDE => narrow,
                 _ => {
-                    self.wide.insert(self.values.len() as u32, value);
+                    self.wide.insert(index, value);
                     WIDE
                 }
             },
         };
-        self.values.push(narrow);
+        let slot = &mut self.values[index as usize];
+        if *slot == WIDE && narrow != WIDE {
+            self.wide.remove(&index);
+        }
+        *slot = narrow;
     }
 
     /// The value at `index`.
@@ -75,5 +87,18 @@ mod tests {
         for (i, value) in values.into_iter().enumerate() {
             assert_eq!(column.get(i as u32), value, "value {i}");
         }
+        // Replaced: wide by narrow, narrow by wide, absent by present.
+        let replaced = [Some(7), Some(1 << 33), Some(1), Some(2), Some(u64::MAX - 1)];
+        for (i, value) in replaced.into_iter().enumerate() {
+            column.set(i as u32 + 4, value);
+        }
+        for (i, value) in replaced.into_iter().enumerate() {
+            assert_eq!(column.get(i as u32 + 4), value, "replaced value {i}");
+        }
+        assert_eq!(
+            column.wide.len(),
+            2,
+            "only the wide values in the side table"
+        );
     }
 }

@@ -29,7 +29,7 @@ fn shortest_path_tree(graph: &HeapGraph, target: Option<u32>) -> Vec<u32> {
     came_from[super_root as usize] = super_root;
     let mut queue = std::collections::VecDeque::from([super_root]);
     while let Some(node) = queue.pop_front() {
-        for &next in graph.successors(node) {
+        for next in graph.successors(node) {
             if came_from[next as usize] == NONE {
                 came_from[next as usize] = node;
                 if Some(next) == target {
@@ -182,25 +182,21 @@ impl ObjectDetails {
     /// Everything about `node`; at most `limit` references and referrers.
     pub fn new(graph: &HeapGraph, retention: &Retention, node: u32, limit: usize) -> Self {
         let row = |n: u32| RetainedRow::object(graph, retention, n);
-        let dominator = retention.idom[node as usize];
+        let dominator = retention.dominator(node);
         let referring: Vec<u32> = (0..graph.object_count() as u32)
-            .filter(|&other| graph.successors(other).contains(&node))
+            .filter(|&other| graph.successors(other).contains(node))
             .collect();
         ObjectDetails {
             object: row(node),
             record: None,
             length: graph.length(node),
             root: graph.root_kind(node).map(str::to_owned),
-            dominator: (dominator != NONE && dominator != graph.super_root())
-                .then(|| row(dominator)),
+            dominator: dominator
+                .filter(|&dominator| dominator != graph.super_root())
+                .map(row),
             reachable: retention.is_reachable(node),
             reference_count: graph.successors(node).len() as u64,
-            references: graph
-                .successors(node)
-                .iter()
-                .take(limit)
-                .map(|&n| row(n))
-                .collect(),
+            references: graph.successors(node).iter().take(limit).map(row).collect(),
             referrer_count: referring.len() as u64,
             referrers: referring.into_iter().take(limit).map(row).collect(),
         }

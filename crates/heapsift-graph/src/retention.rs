@@ -1,23 +1,29 @@
 //! Retained sizes, and the `retained` report: what keeps memory alive.
 
+use std::cmp::Reverse;
+
 use serde::Serialize;
 
 use crate::dominators::{Dominators, NONE, dominators};
 use crate::graph::HeapGraph;
+use crate::narrow::NarrowColumn;
 
 /// The dominator tree of a heap graph from its super-root, with every
 /// object's retained size: its own bytes plus those of everything it
 /// dominates (what would be freed if it were).
+///
+/// 16 bytes a node: the dominator, the retained bytes (4 bytes but for
+/// the few that retain 4 GiB or more, see [`NarrowColumn`]) and count,
+/// and the tree's children as compressed rows (4 bytes a node and one
+/// for each start).
 #[derive(Debug)]
 pub struct Retention {
     /// Per node (the super-root last), its immediate dominator.
-    pub idom: Vec<u32>,
-    /// The reachable nodes, super-root first, each after its dominator.
-    preorder: Vec<u32>,
+    idom: Vec<u32>,
     /// Per node, the bytes it retains (its own included).
-    pub retained_bytes: Vec<u64>,
+    retained_bytes: NarrowColumn,
     /// Per node, the objects it retains (itself included).
-    pub retained_count: Vec<u32>,
+    retained_count: Vec<u32>,
     /// Children in the dominator tree, as compressed rows.
     child_starts: Vec<u32>,
     children: Vec<u32>,
@@ -27,21 +33,27 @@ impl Retention {
     /// Computes the dominator tree and retained sizes.
     pub fn compute(graph: &HeapGraph) -> Self {
         let root = graph.super_root();
-        let Dominators { idom, preorder } = dominators(graph.object_count() + 1, root, |node| {
-            graph.successors(node)
-        });
+        let Dominators { idom, preorder } =
+            dominators(graph.object_count() + 1, root, |node, i| {
+                graph.successors(node).get(i)
+            });
         let nodes = idom.len();
-        let mut retained_bytes = vec![0u64; nodes];
+        let mut retained_bytes = NarrowColumn::with_capacity(nodes);
         let mut retained_count = vec![0u32; nodes];
-        for &node in &preorder[1..] {
-            retained_bytes[node as usize] = graph.own_bytes(node);
-            retained_count[node as usize] = 1;
+        for node in 0..nodes as u32 {
+            let reached = idom[node as usize] != NONE;
+            retained_bytes.push(Some(if reached { graph.own_bytes(node) } else { 0 }));
+            retained_count[node as usize] = u32::from(reached);
         }
+        // Children are counted at their parent's end, then placed by
+        // counting down, so that no second copy of the starts is needed.
         let mut child_starts = vec![0u32; nodes + 1];
         for &node in preorder.iter().rev() {
             let parent = idom[node as usize];
             if parent != NONE {
-                retained_bytes[parent as usize] += retained_bytes[node as usize];
+                let sum =
+                    retained_bytes.get(parent).unwrap_or(0) + retained_bytes.get(node).unwrap_or(0);
+                retained_bytes.set(parent, Some(sum));
                 retained_count[parent as usize] += retained_count[node as usize];
                 child_starts[parent as usize + 1] += 1;
             }
@@ -50,15 +62,16 @@ impl Retention {
             child_starts[i + 1] += child_starts[i];
         }
         let mut children = vec![0u32; child_starts[nodes] as usize];
-        let mut fill = child_starts.clone();
-        for &node in &preorder[1..] {
+        for &node in preorder[1..].iter().rev() {
             let parent = idom[node as usize] as usize;
-            children[fill[parent] as usize] = node;
-            fill[parent] += 1;
+            child_starts[parent + 1] -= 1;
+            children[child_starts[parent + 1] as usize] = node;
         }
+        // Counting down moved each start to the one before it.
+        child_starts.copy_within(1.., 0);
+        child_starts[nodes] = children.len() as u32;
         Retention {
             idom,
-            preorder,
             retained_bytes,
             retained_count,
             child_starts,
@@ -66,9 +79,26 @@ impl Retention {
         }
     }
 
+    /// The bytes `node` retains, its own included (0 when unreachable).
+    pub fn retained_bytes(&self, node: u32) -> u64 {
+        self.retained_bytes.get(node).unwrap_or(0)
+    }
+
+    /// The objects `node` retains, itself included (0 when unreachable).
+    pub fn retained_count(&self, node: u32) -> u64 {
+        u64::from(self.retained_count[node as usize])
+    }
+
+    /// The immediate dominator of `node`: `None` for the super-root and
+    /// for what it does not reach.
+    pub fn dominator(&self, node: u32) -> Option<u32> {
+        let idom = *self.idom.get(node as usize)?;
+        (idom != NONE).then_some(idom)
+    }
+
     /// Whether the roots reach `node`.
     pub fn is_reachable(&self, node: u32) -> bool {
-        self.idom[node as usize] != NONE || self.preorder.first() == Some(&node)
+        self.idom[node as usize] != NONE || node as usize == self.idom.len() - 1
     }
 
     /// The nodes `node` immediately dominates.
@@ -240,33 +270,41 @@ pub fn top_objects(
     top_node: u32,
     top: usize,
 ) -> Vec<u32> {
-    let mut nodes = Vec::new();
-    if top_node == graph.super_root() {
-        nodes.extend(retention.preorder[1..].iter().copied());
-    } else {
-        retention.walk(top_node, |node, entering| {
-            if entering {
-                nodes.push(node);
-            }
-        });
+    if top == 0 {
+        return Vec::new();
     }
-    let key = |n: u32| {
-        (
-            std::cmp::Reverse(retention.retained_bytes[n as usize]),
-            graph.address(n),
-        )
-    };
     // The top rows, kept in a heap as the nodes go by: cheaper than
-    // ordering millions of nodes to keep twenty.
-    let mut best = std::collections::BinaryHeap::with_capacity(top.min(nodes.len()) + 1);
-    for node in nodes {
-        let candidate = (key(node), node);
-        if best.len() < top {
+    // ordering millions of nodes to keep twenty. The address, which only
+    // breaks ties, is looked up for the nodes that could get in.
+    let mut best = std::collections::BinaryHeap::with_capacity(top.min(1 << 16) + 1);
+    let mut offer = |node: u32| {
+        let bytes = retention.retained_bytes(node);
+        let full = best.len() == top;
+        if full
+            && best
+                .peek()
+                .is_some_and(|&((Reverse(worst), _), _)| bytes < worst)
+        {
+            return;
+        }
+        let candidate = ((Reverse(bytes), graph.address(node)), node);
+        if !full {
             best.push(candidate);
         } else if best.peek().is_some_and(|worst| candidate < *worst) {
             best.pop();
             best.push(candidate);
         }
+    };
+    if top_node == graph.super_root() {
+        (0..graph.object_count() as u32)
+            .filter(|&node| retention.is_reachable(node))
+            .for_each(&mut offer);
+    } else {
+        retention.walk(top_node, |node, entering| {
+            if entering {
+                offer(node);
+            }
+        });
     }
     best.into_sorted_vec()
         .into_iter()
@@ -285,8 +323,8 @@ impl RetainedRow {
             location: graph.location(node).map(str::to_owned),
             objects: 1,
             own_bytes: graph.own_bytes(node),
-            retained_bytes: retention.retained_bytes[node as usize],
-            retained_count: u64::from(retention.retained_count[node as usize]),
+            retained_bytes: retention.retained_bytes(node),
+            retained_count: retention.retained_count(node),
             description: graph.describe(node),
         }
     }
@@ -315,14 +353,14 @@ impl DominatorLevel {
         let mut children = retention.children(node).to_vec();
         children.sort_unstable_by_key(|&child| {
             (
-                std::cmp::Reverse(retention.retained_bytes[child as usize]),
+                Reverse(retention.retained_bytes(child)),
                 graph.address(child),
             )
         });
         let child_count = children.len();
         DominatorLevel {
             parent: parent.map(|node| RetainedRow::object(graph, retention, node)),
-            total_bytes: retention.retained_bytes[graph.super_root() as usize],
+            total_bytes: retention.retained_bytes(graph.super_root()),
             child_count,
             children: children
                 .into_iter()
@@ -380,8 +418,8 @@ fn group_rows(
         sum.objects += 1;
         sum.own += graph.own_bytes(node);
         if sum.open == 0 {
-            sum.retained += retention.retained_bytes[node as usize];
-            sum.count += u64::from(retention.retained_count[node as usize]);
+            sum.retained += retention.retained_bytes(node);
+            sum.count += retention.retained_count(node);
         }
         sum.open += 1;
     });

@@ -118,10 +118,10 @@ pub struct Measure {
 impl Analysis {
     /// Looks for the accumulation points of one heap.
     pub fn of(graph: &HeapGraph, retention: &Retention) -> Self {
-        let super_root = graph.super_root() as usize;
+        let super_root = graph.super_root();
         let reachable = Totals {
-            objects: u64::from(retention.retained_count[super_root]),
-            bytes: retention.retained_bytes[super_root],
+            objects: retention.retained_count(super_root),
+            bytes: retention.retained_bytes(super_root),
         };
         let threshold = MIN_BYTES.max((reachable.bytes as f64 * MIN_SHARE) as u64);
         let census = NotAppData::of(graph, retention);
@@ -134,10 +134,7 @@ impl Analysis {
             .filter_map(|node| Candidate::new(graph, retention, &paths, node))
             .collect();
         let tracing = (!tracers.is_empty()).then(|| {
-            let bytes = tracers
-                .iter()
-                .map(|&t| retention.retained_bytes[t as usize])
-                .sum();
+            let bytes = tracers.iter().map(|&t| retention.retained_bytes(t)).sum();
             Tracing {
                 bytes,
                 share: share(bytes, reachable.bytes),
@@ -157,10 +154,10 @@ impl Analysis {
             self.candidates
                 .iter()
                 .map(|candidate| {
-                    let node = candidate.find_in(graph)? as usize;
+                    let node = candidate.find_in(graph)?;
                     Some(Measure {
-                        bytes: retention.retained_bytes[node],
-                        count: u64::from(retention.retained_count[node]),
+                        bytes: retention.retained_bytes(node),
+                        count: retention.retained_count(node),
                     })
                 })
                 .collect(),
@@ -224,12 +221,12 @@ fn accumulation_points(
             }
         }
         stack.extend(retention.children(node).iter().filter(|&&child| {
-            retention.retained_bytes[child as usize] >= threshold && !tracers.contains(&child)
+            retention.retained_bytes(child) >= threshold && !tracers.contains(&child)
         }));
     }
     let biggest_first = |node: &u32| {
         (
-            std::cmp::Reverse(retention.retained_bytes[*node as usize]),
+            std::cmp::Reverse(retention.retained_bytes(*node)),
             graph.address(*node),
         )
     };
@@ -263,7 +260,7 @@ fn accumulates(graph: &HeapGraph, retention: &Retention, node: u32, threshold: u
         if !DATA_TYPES.contains(&kind) || is_thread(graph, child) {
             continue;
         }
-        let bytes = retention.retained_bytes[child as usize];
+        let bytes = retention.retained_bytes(child);
         let group = groups.entry((kind, graph.class(child))).or_default();
         group.count += 1;
         group.bytes += bytes;
@@ -348,7 +345,6 @@ fn follow(
     *budget = budget.saturating_sub(successors.len());
     let fitting: Vec<u32> = successors
         .iter()
-        .copied()
         .filter(|&next| same_object(graph, next, hop))
         .collect();
     let unmoved = fitting.iter().copied().find(|&next| {
@@ -390,7 +386,7 @@ fn accumulated(graph: &HeapGraph, retention: &Retention, node: u32) -> Vec<Accum
             .entry((graph.kind(child), graph.class(child), graph.site(child)))
             .or_default();
         group.count += 1;
-        group.bytes += retention.retained_bytes[child as usize];
+        group.bytes += retention.retained_bytes(child);
     }
     let mut rows: Vec<Accumulated> = groups
         .into_iter()
@@ -471,7 +467,7 @@ fn excluded(
         .tracers
         .iter()
         .map(|&node| {
-            let bytes = retention.retained_bytes[node as usize];
+            let bytes = retention.retained_bytes(node);
             entry(
                 node,
                 "tracing allocations (the allocation tracer's table)",
@@ -487,7 +483,7 @@ fn excluded(
         )
     }));
     excluded.extend(hidden.iter().map(|&node| {
-        let bytes = retention.retained_bytes[node as usize];
+        let bytes = retention.retained_bytes(node);
         entry(
             node,
             "the VM's own (a hidden object, without a class)",
