@@ -29,15 +29,28 @@ pub fn load_with<E: RecordSink>(
 }
 
 /// A dump read into its heap, with what else was gathered in the pass.
-pub struct Loaded<E> {
-    /// The graph and its dominator tree.
-    pub heap: Heap,
+pub struct Loaded<E, H = Heap> {
+    /// The graph and its dominator tree (from [`read_graph_with`], the
+    /// graph only).
+    pub heap: H,
     /// The extra sinks, one per reading thread.
     pub extras: Vec<E>,
     /// What reading found besides the records (the digest, if asked).
     pub stats: ScanStats,
     /// Where each block of lines lies in the dump, to read one again.
     pub blocks: BlockSpans,
+}
+
+/// [`load_with`] without the dominator tree: for a caller that has other
+/// work to do beside computing it.
+pub fn read_graph_with<E: RecordSink>(
+    dump: &OsStr,
+    threads: usize,
+    extra: impl Fn() -> E + Sync,
+) -> Result<Loaded<E, HeapGraph>, Failure> {
+    let opened = open_dump(dump)?;
+    let options = ReadOptions::with_threads(threads);
+    read_graph(opened, &options, true, GraphDetail::Reports, extra)
 }
 
 /// [`load_with`] over an opened dump, read with `options`, with a progress
@@ -49,6 +62,23 @@ pub fn load_opened<E: RecordSink>(
     detail: GraphDetail,
     extra: impl Fn() -> E + Sync,
 ) -> Result<Loaded<E>, Failure> {
+    let read = read_graph(dump, options, bar, detail, extra)?;
+    Ok(Loaded {
+        heap: Heap::new(read.heap),
+        extras: read.extras,
+        stats: read.stats,
+        blocks: read.blocks,
+    })
+}
+
+/// [`load_opened`] without the dominator tree.
+fn read_graph<E: RecordSink>(
+    dump: OpenedDump,
+    options: &ReadOptions,
+    bar: bool,
+    detail: GraphDetail,
+    extra: impl Fn() -> E + Sync,
+) -> Result<Loaded<E, HeapGraph>, Failure> {
     let sinks_made = options.worker_count();
     // Dumps average about 400 bytes a line: room for the objects of a
     // plain file up front spares the columns their step-by-step growth.
@@ -59,7 +89,7 @@ pub fn load_opened<E: RecordSink>(
     })?;
     let (graph_sinks, extras): (Vec<GraphSink>, Vec<E>) = scanned.sinks.into_iter().unzip();
     Ok(Loaded {
-        heap: Heap::new(HeapGraph::from_sinks(graph_sinks)),
+        heap: HeapGraph::from_sinks(graph_sinks),
         extras,
         stats: scanned.stats,
         blocks: scanned.blocks,

@@ -10,7 +10,7 @@ use heapsift_store::Context;
 use crate::cli::ServeArgs;
 use crate::context::read_contexts;
 use crate::failure::Failure;
-use crate::heap::load_with;
+use crate::heap::read_graph_with;
 use crate::series::{SeriesDump, resolve_newest};
 
 pub fn run(args: &ServeArgs) -> Result<(), Failure> {
@@ -40,11 +40,13 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         None => format!("http://{address}/"),
     };
     let count = counted(dumps.len() as u64, "dump");
+    // Ready only once every report made before serving is.
+    let served = Served::new(dumps, threads, token);
     println!("Serving {count} at {url} (Ctrl-C stops)");
     if args.open {
         open_browser(&url);
     }
-    serve(listener, Served::new(dumps, threads, token))
+    serve(listener, served)
         .map_err(|e| Failure::BadInput(format!("cannot serve on {address}: {e}")))
 }
 
@@ -54,7 +56,7 @@ fn load(
     context: Option<Context>,
     threads: usize,
 ) -> Result<LoadedDump, Failure> {
-    let loaded = load_with(&dump.input, threads, PageSinks::default)?;
+    let loaded = read_graph_with(&dump.input, threads, PageSinks::default)?;
     let source = DumpSource {
         input: dump.input.clone(),
         blocks: loaded.blocks,
