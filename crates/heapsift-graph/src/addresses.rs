@@ -41,17 +41,17 @@ impl Default for Addresses {
 /// Addresses as runs of nodes sharing their bits above [`GROUP_BITS`].
 #[derive(Debug, Default)]
 pub(crate) struct Paged {
-    /// Each node's address's low 16 bits.
+    /// Each node's address's low [`GROUP_BITS`] bits.
     low: Vec<u16>,
     /// The runs, by first node.
-    runs: Vec<PageRun>,
+    runs: Vec<GroupRun>,
     /// Each group's run, by the group's number.
     run_of_group: HashMap<u64, u32, FastHash>,
 }
 
 /// The consecutive nodes whose addresses share their high bits.
 #[derive(Debug, Clone, Copy)]
-struct PageRun {
+struct GroupRun {
     first: u32,
     group: u64,
 }
@@ -83,7 +83,7 @@ impl Paged {
                     return false;
                 }
                 self.run_of_group.insert(group, self.runs.len() as u32);
-                self.runs.push(PageRun {
+                self.runs.push(GroupRun {
                     first: self.low.len() as u32,
                     group,
                 });

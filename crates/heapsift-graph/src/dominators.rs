@@ -24,8 +24,8 @@ pub struct Dominators {
 }
 
 /// Computes the dominators of the `node_count` nodes from `root`, given
-/// `successor(node, i)`, node's `i`th successor (`None` past the last). Semidominators take O(E log V) time; the
-/// semi-NCA walk that turns them into immediate dominators is O(V²) at
+/// `successor(node, i)`, node's `i`th successor (`None` past the last).
+/// Semidominators take O(E log V) time; the semi-NCA walk that turns them into immediate dominators is O(V²) at
 /// worst but near-linear on real graphs (Georgiadis, Tarjan and Werneck
 /// measured it faster than Lengauer-Tarjan's second pass). Memory: one
 /// word per node, then about 6 words per reachable node plus one per edge

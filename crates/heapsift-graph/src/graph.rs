@@ -98,8 +98,8 @@ impl<'a> Successors<'a> {
     }
 
     /// Them, in order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = u32> + 'a {
-        self.listed.iter().copied().chain(self.class)
+    pub fn iter(&self) -> <Self as IntoIterator>::IntoIter {
+        self.into_iter()
     }
 }
 

@@ -12,10 +12,10 @@ use crate::narrow::NarrowColumn;
 /// object's retained size: its own bytes plus those of everything it
 /// dominates (what would be freed if it were).
 ///
-/// 16 bytes a node: the dominator, the retained bytes (4 bytes but for
+/// 20 bytes a node: the dominator, the retained bytes (4 bytes but for
 /// the few that retain 4 GiB or more, see [`NarrowColumn`]) and count,
-/// and the tree's children as compressed rows (4 bytes a node and one
-/// for each start).
+/// and the tree's children as compressed rows (a start and a child a
+/// node).
 #[derive(Debug)]
 pub struct Retention {
     /// Per node (the super-root last), its immediate dominator.

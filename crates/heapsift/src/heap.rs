@@ -23,9 +23,7 @@ pub fn load_with<E: RecordSink>(
     threads: usize,
     extra: impl Fn() -> E + Sync,
 ) -> Result<Loaded<E>, Failure> {
-    let opened = open_dump(dump)?;
-    let options = ReadOptions::with_threads(threads);
-    load_opened(opened, &options, true, GraphDetail::Reports, extra)
+    Ok(read_graph_with(dump, threads, extra)?.with_dominators())
 }
 
 /// A dump read into its heap, with what else was gathered in the pass.
@@ -62,13 +60,19 @@ pub fn load_opened<E: RecordSink>(
     detail: GraphDetail,
     extra: impl Fn() -> E + Sync,
 ) -> Result<Loaded<E>, Failure> {
-    let read = read_graph(dump, options, bar, detail, extra)?;
-    Ok(Loaded {
-        heap: Heap::new(read.heap),
-        extras: read.extras,
-        stats: read.stats,
-        blocks: read.blocks,
-    })
+    Ok(read_graph(dump, options, bar, detail, extra)?.with_dominators())
+}
+
+impl<E> Loaded<E, HeapGraph> {
+    /// The same, with the graph's dominator tree computed.
+    pub fn with_dominators(self) -> Loaded<E> {
+        Loaded {
+            heap: Heap::new(self.heap),
+            extras: self.extras,
+            stats: self.stats,
+            blocks: self.blocks,
+        }
+    }
 }
 
 /// [`load_opened`] without the dominator tree.
