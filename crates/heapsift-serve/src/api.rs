@@ -22,7 +22,7 @@ use heapsift_suspects::SuspectsReport;
 use serde::Serialize;
 
 use crate::reread::{self, record_line};
-use crate::{LoadedDump, MOST_ROWS, Served};
+use crate::{LoadedDump, MOST_ROWS, Served, WholeHeap};
 
 /// A failed request: its status and a one-line reason, sent as
 /// `{"error": "..."}`.
@@ -136,6 +136,15 @@ fn dump_numbered<'a>(served: &'a Served, number: &str) -> Result<&'a LoadedDump,
     Ok(&served.dumps[dump_index(served, number)?])
 }
 
+/// The dump a request names, with the reports on its whole heap.
+fn whole_heap_numbered<'a>(
+    served: &'a Served,
+    number: &str,
+) -> Result<(&'a LoadedDump, &'a WholeHeap), ApiError> {
+    let index = dump_index(served, number)?;
+    Ok((&served.dumps[index], &served.whole_heaps[index]))
+}
+
 /// A count parameter (`top`, `lines`), or `default` when absent; clamped
 /// to [`MOST_ROWS`].
 fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
@@ -196,14 +205,14 @@ async fn retained(
     Query(params): Params,
 ) -> Answer<RetainedReport> {
     off_runtime(move || {
-        let dump = dump_numbered(&served, &dump)?;
+        let (dump, whole_heap) = whole_heap_numbered(&served, &dump)?;
         let query = RetainedQuery {
             by: choice(&params, "by")?,
             top: number(&params, "top", RetainedQuery::DEFAULT_TOP)?,
             root: address(&params, "root")?,
         };
         if query.root.is_none() {
-            let whole = dump.whole_heap.retained(query.by.into());
+            let whole = whole_heap.retained(query.by.into());
             return Ok(Json(whole.first(query.top)));
         }
         Ok(Json(query.run(&dump.heap)?))
@@ -217,13 +226,13 @@ async fn dominators(
     Query(params): Params,
 ) -> Answer<DominatorLevel> {
     off_runtime(move || {
-        let dump = dump_numbered(&served, &dump)?;
+        let (dump, whole_heap) = whole_heap_numbered(&served, &dump)?;
         let query = DominatorQuery {
             of: address(&params, "of")?,
             top: number(&params, "top", DominatorQuery::DEFAULT_TOP)?,
         };
         if query.of.is_none() {
-            return Ok(Json(dump.whole_heap.dominators.first(query.top)));
+            return Ok(Json(whole_heap.dominators.first(query.top)));
         }
         Ok(Json(query.run(&dump.heap)?))
     })

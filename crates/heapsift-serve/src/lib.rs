@@ -5,8 +5,9 @@
 //! objects' identities); this crate answers the page's requests from them
 //! with the queries of `heapsift-query`, as the CLI does. Reports that are
 //! the same for every request (retained sizes over the whole heap, the
-//! top of the dominator tree, the suspects) are made before the server
-//! says it is ready, and each request gets their first rows. Lines are not
+//! top of the dominator tree, the suspects) are made by [`Served::new`],
+//! before the server says it is ready, and each request gets their first
+//! rows. Lines are not
 //! kept: an object's line is read again from the one block of the dump
 //! that holds it, and a diff's AFTER from the whole dump. The page
 //! (`assets/`) is embedded in the binary: nothing is fetched from anywhere,
@@ -74,8 +75,6 @@ pub struct LoadedDump {
     /// The heap graph and its dominator tree, for retention, paths and
     /// objects.
     pub heap: Heap,
-    /// The reports on its whole heap, made once.
-    pub whole_heap: WholeHeap,
     /// Where each block of its lines lies, to read an object's line again.
     pub blocks: BlockSpans,
     /// Objects per type and site, for the trend across dumps.
@@ -89,19 +88,21 @@ pub struct LoadedDump {
 /// The reports on a whole heap that are the same for every request, with
 /// [`MOST_ROWS`] rows each: a request takes its first rows.
 #[derive(Debug)]
-pub struct WholeHeap {
+pub(crate) struct WholeHeap {
     /// `retained --by object`.
-    pub by_object: RetainedReport,
+    by_object: RetainedReport,
     /// `retained --by class`.
-    pub by_class: RetainedReport,
+    by_class: RetainedReport,
     /// `retained --by location`.
-    pub by_location: RetainedReport,
+    by_location: RetainedReport,
     /// The top of the dominator tree: what the GC roots hold.
-    pub dominators: DominatorLevel,
+    pub(crate) dominators: DominatorLevel,
 }
 
 impl WholeHeap {
-    /// The reports on `heap`, made with the queries of the CLI.
+    /// The reports on `heap`, made with the queries of the CLI: by
+    /// location on a thread of its own, which with the suspects made
+    /// beside them (see [`Served::new`]) keeps two cores busy.
     fn new(heap: &Heap) -> Self {
         let retained = |by| {
             let query = RetainedQuery {
@@ -115,12 +116,15 @@ impl WholeHeap {
             of: None,
             top: MOST_ROWS,
         };
-        WholeHeap {
-            by_object: retained(RetainedBy::Object),
-            by_class: retained(RetainedBy::Class),
-            by_location: retained(RetainedBy::Location),
-            dominators: dominators.run(heap).expect("the roots are always there"),
-        }
+        std::thread::scope(|scope| {
+            let by_location = scope.spawn(|| retained(RetainedBy::Location));
+            WholeHeap {
+                by_object: retained(RetainedBy::Object),
+                by_class: retained(RetainedBy::Class),
+                dominators: dominators.run(heap).expect("the roots are always there"),
+                by_location: by_location.join().expect("retained by location thread"),
+            }
+        })
     }
 
     /// The retained report grouped `by`.
@@ -194,9 +198,8 @@ pub struct DumpSource {
 
 impl LoadedDump {
     /// The dump read from `source`, from its graph and the sinks of its
-    /// reading. The dominator tree and the reports on it take one core,
-    /// the reports from the sinks the other: on the 9.4 GB benchmark dump
-    /// each side takes several seconds.
+    /// reading. The dominator tree takes one core, the reports from the
+    /// sinks the other: on the 9.4 GB benchmark dump about 6 s and 4 s.
     pub fn new(source: DumpSource, graph: HeapGraph, sinks: Vec<PageSinks>) -> Self {
         let DumpSource {
             input,
@@ -206,12 +209,10 @@ impl LoadedDump {
             context,
         } = source;
         let name = input.to_string_lossy().into_owned();
-        let ((heap, whole_heap), reports) = std::thread::scope(|scope| {
+        let (heap, reports) = std::thread::scope(|scope| {
             let reports =
                 scope.spawn(|| SinkReports::new(&name, sinks, context_url, context.as_ref()));
-            let heap = Heap::new(graph);
-            let whole_heap = WholeHeap::new(&heap);
-            ((heap, whole_heap), reports.join().expect("report thread"))
+            (Heap::new(graph), reports.join().expect("report thread"))
         });
         LoadedDump {
             info: reports.info,
@@ -220,7 +221,6 @@ impl LoadedDump {
             time,
             summary: reports.summary,
             generations: reports.generations,
-            whole_heap,
             heap,
             blocks,
             trend_by_location: reports.trend_by_location,
@@ -276,6 +276,8 @@ impl SinkReports {
 pub struct Served {
     /// The dumps, numbered from 0 in the order given.
     dumps: Vec<LoadedDump>,
+    /// The reports on each dump's whole heap, in the same order.
+    whole_heaps: Vec<WholeHeap>,
     /// Threads for reading a dump again (0: one per core).
     threads: usize,
     /// The token every API request must carry (`--allow-remote`), if any.
@@ -291,10 +293,20 @@ type DiffKey = (usize, usize, Option<usize>);
 
 impl Served {
     /// What to serve: `dumps`, read again with `threads` threads when a
-    /// page needs what was not kept, behind `token` if given.
+    /// page needs what was not kept, behind `token` if given. Makes the
+    /// reports that are the same for every request, the suspects beside
+    /// the whole heaps' (on the 9.4 GB benchmark dump, about 1.7 s and
+    /// 2.4 s of one core's time).
     pub fn new(dumps: Vec<LoadedDump>, threads: usize, token: Option<String>) -> Self {
+        let (suspects, whole_heaps) = std::thread::scope(|scope| {
+            let suspects = scope.spawn(|| all_suspects(&dumps));
+            let whole_heaps = dumps.iter().map(|dump| WholeHeap::new(&dump.heap));
+            let whole_heaps = whole_heaps.collect();
+            (suspects.join().expect("suspects thread"), whole_heaps)
+        });
         Served {
-            suspects: all_suspects(&dumps),
+            suspects,
+            whole_heaps,
             dumps,
             threads,
             token,
