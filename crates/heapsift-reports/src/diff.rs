@@ -88,32 +88,30 @@ impl RecordSink for IdentitySink {
     }
 }
 
-/// Every identity in a dump, to test AFTER's records against.
+/// Every identity in a dump, to test AFTER's records against: one index
+/// per reading thread, so that none is copied into one list and merged.
 #[derive(Debug)]
-pub struct Identities(AddressIndex<Identity>);
+pub struct Identities(Vec<AddressIndex<Identity>>);
 
 impl Identities {
-    /// Merges the sinks of every reading thread, sorting each on a thread
-    /// of its own first.
-    pub fn from_sinks(mut sinks: Vec<IdentitySink>) -> Self {
-        std::thread::scope(|scope| {
-            for sink in &mut sinks {
-                // Runs of ascending slots make this close to linear.
-                scope.spawn(|| sink.identities.sort_unstable());
-            }
+    /// Indexes the sinks of every reading thread, each on a thread of its
+    /// own.
+    pub fn from_sinks(sinks: Vec<IdentitySink>) -> Self {
+        let indexes = std::thread::scope(|scope| {
+            let indexing: Vec<_> = sinks
+                .into_iter()
+                .map(|sink| scope.spawn(|| AddressIndex::new(sink.identities)))
+                .collect();
+            indexing
+                .into_iter()
+                .map(|thread| thread.join().expect("indexing thread"))
+                .collect()
         });
-        let mut sorted: Vec<Identity> =
-            Vec::with_capacity(sinks.iter().map(|s| s.identities.len()).sum());
-        for sink in sinks {
-            sorted.extend(sink.identities);
-        }
-        // One sorted run per sink: the stable sort merges them.
-        sorted.sort();
-        Identities(AddressIndex::from_sorted(sorted))
+        Identities(indexes)
     }
 
     fn contains(&self, identity: &Identity) -> bool {
-        self.0.contains(identity)
+        self.0.iter().any(|index| index.contains(identity))
     }
 }
 
