@@ -128,11 +128,22 @@ fn hop_shape(graph: &HeapGraph, node: u32) -> String {
 
 impl RootPath {
     /// The shortest path (fewest references) from the roots to `target`,
-    /// or `None` when no root reaches it.
+    /// or `None` when no root reaches it: a search that stops at
+    /// `target`.
     pub fn find(graph: &HeapGraph, retention: &Retention, target: u32) -> Option<Self> {
         let tree = shortest_path_tree(graph, Some(target));
         let nodes = path_in(&tree, graph.super_root(), target)?;
         Self::along(graph, retention, target, nodes)
+    }
+
+    /// The same path, read off the shortest paths to every object.
+    pub fn in_tree(
+        graph: &HeapGraph,
+        retention: &Retention,
+        paths: &PathTree,
+        target: u32,
+    ) -> Option<Self> {
+        Self::along(graph, retention, target, paths.nodes_to(target)?)
     }
 
     fn along(

@@ -44,7 +44,7 @@ impl PathQuery {
     /// (the web UI's object pages ask for no other).
     pub fn root_path(heap: &Heap, address: u64) -> Result<RootPath, QueryError> {
         let node = heap.object_at(address)?;
-        RootPath::find(&heap.graph, &heap.retention, node).ok_or_else(|| {
+        heap.root_path(node).ok_or_else(|| {
             QueryError::NotFound(format!(
                 "{address:#x} is not reachable from the GC roots (garbage not yet collected)"
             ))

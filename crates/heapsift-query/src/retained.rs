@@ -1,6 +1,8 @@
 //! `retained` and the web UI's dominator tree, a level at a time.
 
-use heapsift_graph::{DominatorLevel, HeapGraph, RetainedReport, Retention};
+use std::sync::OnceLock;
+
+use heapsift_graph::{DominatorLevel, HeapGraph, PathTree, RetainedReport, Retention, RootPath};
 
 use crate::{QueryError, RetainedBy};
 
@@ -12,13 +14,43 @@ pub struct Heap {
     pub graph: HeapGraph,
     /// Its dominator tree and retained sizes.
     pub retention: Retention,
+    /// The shortest paths from the roots to every object, made when first
+    /// asked for (or beside the dominator tree, by a caller with a core to
+    /// spare): 4 bytes an object.
+    paths: OnceLock<PathTree>,
 }
 
 impl Heap {
     /// The heap of a graph: computes its dominator tree.
     pub fn new(graph: HeapGraph) -> Self {
         let retention = Retention::compute(&graph);
-        Heap { graph, retention }
+        Heap::from_parts(graph, retention, None)
+    }
+
+    /// The heap of a graph whose dominator tree, and perhaps shortest
+    /// paths, the caller computed.
+    pub fn from_parts(graph: HeapGraph, retention: Retention, paths: Option<PathTree>) -> Self {
+        Heap {
+            graph,
+            retention,
+            paths: paths.map(OnceLock::from).unwrap_or_default(),
+        }
+    }
+
+    /// The shortest paths from the roots to every object (one search of
+    /// the whole graph, the first time).
+    pub fn paths(&self) -> &PathTree {
+        self.paths.get_or_init(|| PathTree::new(&self.graph))
+    }
+
+    /// The shortest path from the roots to `node`: from the paths to
+    /// every object when they were made, else by a search that stops
+    /// there.
+    pub fn root_path(&self, node: u32) -> Option<RootPath> {
+        match self.paths.get() {
+            Some(paths) => RootPath::in_tree(&self.graph, &self.retention, paths, node),
+            None => RootPath::find(&self.graph, &self.retention, node),
+        }
     }
 
     /// The node of the object at `address`.

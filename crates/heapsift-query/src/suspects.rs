@@ -38,7 +38,7 @@ impl SuspectsQuery {
             // Dropped before the earlier dumps are asked for.
             let last = heap(last)?;
             let last = last.borrow();
-            Analysis::of(&last.graph, &last.retention)
+            Analysis::of(&last.graph, &last.retention, last.paths())
         };
         let mut earlier: Vec<Measures> = Vec::with_capacity(last);
         for i in 0..last {

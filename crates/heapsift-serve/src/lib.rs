@@ -31,7 +31,7 @@ use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use heapsift_graph::{DominatorLevel, Grouping, HeapGraph, RetainedReport};
+use heapsift_graph::{DominatorLevel, Grouping, HeapGraph, PathTree, RetainedReport, Retention};
 use heapsift_input::BlockSpans;
 use heapsift_parse::Record;
 use heapsift_query::{
@@ -198,8 +198,10 @@ pub struct DumpSource {
 
 impl LoadedDump {
     /// The dump read from `source`, from its graph and the sinks of its
-    /// reading. The dominator tree takes one core, the reports from the
-    /// sinks the other: on the 9.4 GB benchmark dump about 6 s and 4 s.
+    /// reading. The dominator tree takes one core; the reports from the
+    /// sinks and then the shortest paths from the roots (for the suspects
+    /// and the path pages) the other: on the 9.4 GB benchmark dump about
+    /// 6 s against 4 s and 1.2 s.
     pub fn new(source: DumpSource, graph: HeapGraph, sinks: Vec<PageSinks>) -> Self {
         let DumpSource {
             input,
@@ -209,11 +211,15 @@ impl LoadedDump {
             context,
         } = source;
         let name = input.to_string_lossy().into_owned();
-        let (heap, reports) = std::thread::scope(|scope| {
-            let reports =
-                scope.spawn(|| SinkReports::new(&name, sinks, context_url, context.as_ref()));
-            (Heap::new(graph), reports.join().expect("report thread"))
+        let (retention, (reports, paths)) = std::thread::scope(|scope| {
+            let beside = scope.spawn(|| {
+                let reports = SinkReports::new(&name, sinks, context_url, context.as_ref());
+                (reports, PathTree::new(&graph))
+            });
+            let retention = Retention::compute(&graph);
+            (retention, beside.join().expect("report thread"))
         });
+        let heap = Heap::from_parts(graph, retention, Some(paths));
         LoadedDump {
             info: reports.info,
             name,

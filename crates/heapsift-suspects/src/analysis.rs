@@ -116,8 +116,9 @@ pub struct Measure {
 }
 
 impl Analysis {
-    /// Looks for the accumulation points of one heap.
-    pub fn of(graph: &HeapGraph, retention: &Retention) -> Self {
+    /// Looks for the accumulation points of one heap, whose shortest
+    /// paths from the roots are `paths`.
+    pub fn of(graph: &HeapGraph, retention: &Retention, paths: &PathTree) -> Self {
         let super_root = graph.super_root();
         let reachable = Totals {
             objects: retention.retained_count(super_root),
@@ -127,11 +128,10 @@ impl Analysis {
         let census = NotAppData::of(graph, retention);
         let tracers = &census.tracers;
         let walk = accumulation_points(graph, retention, threshold, tracers);
-        let paths = PathTree::new(graph);
         let candidates = walk
             .points
             .into_iter()
-            .filter_map(|node| Candidate::new(graph, retention, &paths, node))
+            .filter_map(|node| Candidate::new(graph, retention, paths, node))
             .collect();
         let tracing = (!tracers.is_empty()).then(|| {
             let bytes = tracers.iter().map(|&t| retention.retained_bytes(t)).sum();
