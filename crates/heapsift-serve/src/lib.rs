@@ -7,9 +7,9 @@
 //! the same for every request (retained sizes over the whole heap, the
 //! top of the dominator tree, the suspects) are made by [`Served::new`],
 //! before the server says it is ready, and each request gets their first
-//! rows. Lines are not
-//! kept: an object's line is read again from the one block of the dump
-//! that holds it, and a diff's AFTER from the whole dump. The page
+//! rows. Lines are not kept: an object's line is read again from the one
+//! block of the dump that holds it, and a diff's AFTER from the whole
+//! dump. The page
 //! (`assets/`) is embedded in the binary: nothing is fetched from anywhere,
 //! and nothing is sent anywhere. The JSON under `/api/` has the shapes of
 //! the CLI's `--format json`, built by the same report code.
@@ -300,9 +300,10 @@ type DiffKey = (usize, usize, Option<usize>);
 impl Served {
     /// What to serve: `dumps`, read again with `threads` threads when a
     /// page needs what was not kept, behind `token` if given. Makes the
-    /// reports that are the same for every request, the suspects beside
-    /// the whole heaps' (on the 9.4 GB benchmark dump, about 1.7 s and
-    /// 2.4 s of one core's time).
+    /// reports that are the same for every request: the suspects (their
+    /// paths from the roots found while loading) beside the whole heaps'
+    /// tables (on the 9.4 GB benchmark dump, about 2.4 s of one core's
+    /// time).
     pub fn new(dumps: Vec<LoadedDump>, threads: usize, token: Option<String>) -> Self {
         let (suspects, whole_heaps) = std::thread::scope(|scope| {
             let suspects = scope.spawn(|| all_suspects(&dumps));
